@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# Shared shell library for .ci/test.sh and .ci/demo.sh (sourced, never executed).
+#
+# It bootstraps the tool virtualenv OUTSIDE the collection tree (ansible-test sanity would lint a venv
+# inside it), exposes every real pythonX.Y first on PATH, and works around the two offline blockers of
+# ansible-test on these machines (see /work/shared/reference/toolchain.md).
+#
+# Knobs (environment):
+#   CLOUDCERT_PYTHON=3.12   controller Python (ansible-core 2.21 needs >= 3.12)
+#   CLOUDCERT_VENV=DIR      use/create the tool venv there instead of the hashed default
+#   CLOUDCERT_CACHE=DIR     cache root (default ${XDG_CACHE_HOME:-~/.cache}/cloudcert-tencent)
+#   CLOUDCERT_NO_APT=1      never apt-get install shellcheck
+
+CC_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CC_PYTHON="${CLOUDCERT_PYTHON:-3.12}"
+CC_CACHE="${CLOUDCERT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cloudcert-tencent}"
+CC_REQUIREMENTS="$CC_REPO/.ci/requirements.txt"
+CC_START="${CC_START:-$SECONDS}"
+
+cc_log() { printf '=== [%4ds] %s\n' "$((SECONDS - CC_START))" "$*"; }
+cc_die() {
+  printf 'ci: FATAL: %s\n' "$*" >&2
+  exit 1
+}
+
+# pip on these machines adds file:// extra indexes that do not exist and warns about each one.
+cc_pip_quiet() { grep -v -e 'is ignored' -e '^$' || true; }
+
+# Print the path of a working pythonX.Y. pyenv shims on PATH fail ("pyenv: python3.12: command not
+# found") unless that version is selected, and ansible-test strips PYENV_VERSION from its children, so
+# every candidate is test-run and the real pyenv binaries are preferred over whatever PATH has.
+cc_find_python() {
+  local v="$1" c
+  local -a cands=()
+  mapfile -t cands < <(printf '%s\n' "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v".*/bin/python"$v" | sort -rV)
+  cands+=("$(command -v "python$v" 2>/dev/null || true)" "/usr/local/bin/python$v" "/usr/bin/python$v")
+  for c in "${cands[@]}"; do
+    if [ -n "$c" ] && [ -x "$c" ] && "$c" -c 'import sys' >/dev/null 2>&1; then
+      printf '%s\n' "$c"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# Fill DIR with pythonX.Y symlinks for every Python ansible-test may use and put DIR first on PATH,
+# so multi-version sanity/units find real interpreters instead of broken shims.
+cc_make_pybin() {
+  local dir="$1" v p
+  mkdir -p "$dir"
+  for v in 3.9 3.10 3.11 3.12 3.13 3.14; do
+    if p="$(cc_find_python "$v")"; then
+      ln -sfn "$p" "$dir/python$v"
+    else
+      rm -f "$dir/python$v"
+    fi
+  done
+  export PATH="$dir:$PATH"
+}
+
+# The venv key changes whenever the pins or the exact interpreter change, so a stale venv is never reused.
+cc_venv_key() {
+  local py="$1"
+  { cat "$CC_REQUIREMENTS"; "$py" -c 'import sys; print(sys.version)'; } | sha256sum | cut -c1-12
+}
+
+# Create (or reuse) the tool venv and activate it. Sets VENV.
+cc_venv() {
+  local py key
+  py="$(command -v "python$CC_PYTHON")" || cc_die "python$CC_PYTHON not found (set CLOUDCERT_PYTHON, or install it with pyenv)"
+  key="$(cc_venv_key "$py")"
+  VENV="${CLOUDCERT_VENV:-$CC_CACHE/venv-$CC_PYTHON-$key}"
+  mkdir -p "$(dirname "$VENV")"
+  # Serialise concurrent bootstraps of the same venv (two make targets started at once).
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$VENV.lock"
+    flock 9
+  fi
+  if [ "$(cat "$VENV/.cloudcert-ready" 2>/dev/null)" != "$key" ]; then
+    cc_venv_install "$py" "$key"
+  fi
+  if command -v flock >/dev/null 2>&1; then exec 9>&-; fi
+  # shellcheck disable=SC1091
+  source "$VENV/bin/activate"
+  export VENV
+}
+
+cc_venv_install() {
+  local py="$1" key="$2" t0=$SECONDS
+  cc_log "venv: installing pinned tools into $VENV"
+  # --clear only when the interpreter inside is broken (e.g. pyenv version removed); otherwise pip
+  # brings an interrupted or outdated venv up to the pins without starting over.
+  if ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
+    "$py" -m venv --clear "$VENV" || cc_die "cannot create venv $VENV"
+  fi
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$CC_REQUIREMENTS" 2>&1 | cc_pip_quiet
+  [ "${PIPESTATUS[0]}" -eq 0 ] || cc_die "pip install -r $CC_REQUIREMENTS failed"
+  [ -x "$VENV/bin/ansible-test" ] || cc_die "ansible-test missing from $VENV after install"
+  printf '%s\n' "$key" >"$VENV/.cloudcert-ready"
+  cc_log "venv: ready in $((SECONDS - t0))s"
+}
+
+# ansible-test bootstraps pip into every venv it creates with get-pip-X.Y.py downloaded from a host that
+# is unreachable here; it first looks in ~/.ansible/test/cache/. The stand-in written there runs
+# ensurepip and then lets pip install the requested pip (and friends) from PyPI.
+cc_getpip_standin() {
+  local v f
+  local -a versions=()
+  mapfile -t versions < <(python - <<'EOF'
+from types import SimpleNamespace
+from ansible_test._internal.python_requirements import get_venv_packages
+from ansible_test._util.target.common.constants import CONTROLLER_PYTHON_VERSIONS, REMOTE_ONLY_PYTHON_VERSIONS
+for v in sorted({get_venv_packages(SimpleNamespace(version=v))["pip"] for v in REMOTE_ONLY_PYTHON_VERSIONS + CONTROLLER_PYTHON_VERSIONS}):
+    print(v)
+EOF
+  ) || cc_die "cannot ask ansible-test which pip version it bootstraps"
+  for v in "${versions[@]}"; do
+    f="$HOME/.ansible/test/cache/get_pip_${v//./_}.py"
+    [ -s "$f" ] && continue
+    mkdir -p "$(dirname "$f")"
+    cat >"$f" <<'EOF'
+# Offline stand-in for get-pip.py, written by cloudcert.tencent's .ci/lib.sh.
+import subprocess
+import sys
+
+args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
+subprocess.check_call([sys.executable, "-m", "ensurepip", "--default-pip"], stdout=subprocess.DEVNULL)
+proc = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet"] + args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+sys.stderr.write("".join(line for line in proc.stdout.splitlines(True) if "is ignored" not in line))
+sys.exit(proc.returncode)
+EOF
+  done
+}
+
+# ansible-test's shellcheck sanity test is skipped without the program. Installing it from Debian
+# costs about 5 s, so do it when we can (root + apt-get) and stay skipped otherwise.
+cc_ensure_shellcheck() {
+  command -v shellcheck >/dev/null 2>&1 && return 0
+  if [ "${CLOUDCERT_NO_APT:-0}" = 1 ] || [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    cc_log "shellcheck not installed: the shellcheck sanity test will be skipped"
+    return 0
+  fi
+  cc_log "installing shellcheck (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  timeout 300 apt-get install -y -qq --no-install-recommends shellcheck >/dev/null 2>&1 ||
+    { timeout 300 apt-get update -qq >/dev/null 2>&1 &&
+      timeout 300 apt-get install -y -qq --no-install-recommends shellcheck >/dev/null 2>&1; } ||
+    cc_log "shellcheck install failed: the shellcheck sanity test will be skipped"
+}
+
+# Read namespace and name from galaxy.yml without PyYAML (the venv may not exist yet).
+cc_galaxy_field() {
+  sed -n "s/^$1:[[:space:]]*[\"']\{0,1\}\([A-Za-z0-9_.]*\).*/\1/p" "$CC_REPO/galaxy.yml" | head -n1
+}
+
+# Print the files to copy, NUL-separated: exactly what git would show ansible-test (tracked plus
+# untracked-but-not-ignored). Outside a git repo, a throwaway git dir evaluates the same .gitignore rules.
+cc_list_files() {
+  if git -C "$CC_REPO" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    git -C "$CC_REPO" ls-files -z --cached --others --exclude-standard
+  elif command -v git >/dev/null 2>&1; then
+    local gd
+    gd="$(mktemp -d)"
+    git --git-dir="$gd" init -q && git --git-dir="$gd" --work-tree="$CC_REPO" ls-files -z --others --exclude-standard
+    rm -rf "$gd"
+  else
+    # no git at all: mirror the important .gitignore entries by hand
+    (cd "$CC_REPO" && find . \( -name .git -o -path ./tests/output -o -path ./.ansible -o -path ./collections -o -path ./build \
+      -o -name __pycache__ -o -name .pytest_cache -o -name .ruff_cache \) -prune -o \( -type f -o -type l \) ! -name '*.tar.gz' -printf '%P\0')
+  fi
+}
+
+# Copy the checkout to DIR/ansible_collections/NS/NAME and set COLL. ansible-test needs a real directory
+# there (a symlink fails: it resolves the cwd and finds no ansible_collections parent).
+cc_layout() {
+  local dir="$1" ns name
+  ns="$(cc_galaxy_field namespace)"
+  name="$(cc_galaxy_field name)"
+  if [ -z "$ns" ] || [ -z "$name" ]; then cc_die "cannot read namespace/name from $CC_REPO/galaxy.yml"; fi
+  COLL="$dir/ansible_collections/$ns/$name"
+  mkdir -p "$COLL"
+  cc_list_files | (cd "$CC_REPO" && tar --null -T - --ignore-failed-read -cf - 2>/dev/null) | tar -xf - -C "$COLL" ||
+    cc_die "copying the checkout to $COLL failed"
+  export COLL ANSIBLE_COLLECTIONS_PATH="$dir"
+}
+
+# Everything a harness entry point needs before doing its own work.
+cc_bootstrap() {
+  [ -f "$CC_REQUIREMENTS" ] || cc_die "missing $CC_REQUIREMENTS"
+  cc_make_pybin "$CC_CACHE/pybin"
+  cc_log "pythons: $(cd "$CC_CACHE/pybin" && printf '%s ' python*)"
+  cc_venv
+  cc_getpip_standin
+  # versions from package metadata: `ansible-lint --version` would ask GitHub for a newer release
+  cc_log "tools: $(python -c 'import importlib.metadata as m, sys; print(" ".join(p + "=" + m.version(p) for p in sys.argv[1:]))' \
+    ansible-core ansible-lint pytest ruff)"
+}

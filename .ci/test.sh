@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# The test harness behind `make test` (and `make sanity|units|integration|lint|build`).
+#
+#   .ci/test.sh [STAGE...]      STAGE: ruff sanity units integration lint extra, or the name of one
+#                               extra stage (e.g. 50-build). Default: all. Also CLOUDCERT_STAGES="...".
+#
+# It bootstraps the tool venv (.ci/lib.sh), copies the checkout to a temp dir laid out as
+# ansible_collections/NS/NAME (ansible-test needs that), runs every selected stage even if an earlier
+# one failed, prints a stage table and ends with ONE line "N passed, M failed". N/M count unit test cases
+# (junit), integration targets, and 1 per other stage. It exits non-zero if anything failed or if the
+# units stage ran zero tests.
+#
+# Knobs: CLOUDCERT_SANITY_ARGS / CLOUDCERT_UNITS_ARGS / CLOUDCERT_INTEGRATION_ARGS (extra ansible-test
+# arguments, e.g. "--python 3.12"), CLOUDCERT_VERBOSE=1 (stream stage output), CLOUDCERT_KEEP_WORK=1,
+# plus the knobs of .ci/lib.sh.
+set -uo pipefail
+
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ALL_STAGES=(ruff sanity units integration lint extra)
+declare -a STAGES=() TABLE=()
+PASSED=0
+FAILED=0
+UNIT_TESTS=-1 # -1: units stage not selected
+
+select_stages() {
+  local s
+  # shellcheck disable=SC2086  # word splitting of the env var is the point
+  [ "$#" -gt 0 ] || set -- ${CLOUDCERT_STAGES:-${ALL_STAGES[*]}}
+  for s in "$@"; do
+    case " ${ALL_STAGES[*]} " in
+      *" $s "*) STAGES+=("$s") ;;
+      *)
+        if [ -e "$CC_REPO/.ci/stages/$s.sh" ]; then
+          STAGES+=("$s")
+        else
+          cc_die "unknown stage '$s' (known: ${ALL_STAGES[*]} or an extra stage name)"
+        fi
+        ;;
+    esac
+  done
+}
+
+wants() { case " ${STAGES[*]} " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# Run one stage: output goes to $WORK/logs/NAME.log; on success only warnings and the last line are shown,
+# on failure the whole (de-noised) log is printed so CI logs keep the evidence. Returns the stage's rc.
+run_logged() {
+  local name="$1" log="$WORK/logs/$1.log" t0=$SECONDS rc
+  shift
+  cc_log "stage $name: $*"
+  if [ "${CLOUDCERT_VERBOSE:-0}" = 1 ]; then
+    (cd "$COLL" && "$@") </dev/null 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+  else
+    (cd "$COLL" && "$@") </dev/null >"$log" 2>&1
+    rc=$?
+  fi
+  STAGE_SECONDS=$((SECONDS - t0))
+  if [ "$rc" -eq 0 ]; then
+    denoise <"$log" | grep -E '^(WARNING|Skipping)' | sort -u | head -n 40
+    denoise <"$log" | tail -n 1
+  elif [ "${CLOUDCERT_VERBOSE:-0}" != 1 ]; then
+    printf -- '--- %s FAILED (rc=%s), full output:\n' "$name" "$rc"
+    denoise <"$log"
+    printf -- '--- end of %s output\n' "$name"
+  fi
+  return "$rc"
+}
+
+denoise() { grep -v -e 'is ignored' -e '^Using locale "C.UTF-8"' || true; }
+
+# Record a row of the stage table and add to the totals.
+record() { # record NAME PASSED FAILED SECONDS [NOTE]
+  PASSED=$((PASSED + $2))
+  FAILED=$((FAILED + $3))
+  TABLE+=("$(printf '%-14s %-4s %6s %6s %5ss  %s' "$1" "$([ "$3" -eq 0 ] && echo ok || echo FAIL)" "$2" "$3" "$4" "${5:-}")")
+}
+
+# A plain pass/fail stage counts as one.
+simple_stage() {
+  local name="$1" rc
+  shift
+  run_logged "$name" "$@"
+  rc=$?
+  if [ "$rc" -eq 0 ]; then record "$name" 1 0 "$STAGE_SECONDS"; else record "$name" 0 1 "$STAGE_SECONDS" "rc=$rc"; fi
+}
+
+ruff_both() {
+  local rc=0
+  ruff check --output-format concise . || rc=1
+  ruff format --check . || rc=1
+  return "$rc"
+}
+
+stage_units() {
+  local rc counts t f s
+  # shellcheck disable=SC2086
+  run_logged units ansible-test units --venv --color no ${CLOUDCERT_UNITS_ARGS:-}
+  rc=$?
+  counts="$(junit_counts "$COLL/tests/output/junit")"
+  read -r t f s <<<"$counts"
+  UNIT_TESTS=$t
+  local note="$t tests, $s skipped"
+  # A crash before pytest reported anything must still count as a failure.
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1 note="$note, rc=$rc without failing test cases"; fi
+  [ "$t" -gt 0 ] || note="$note, NO UNIT TESTS RAN"
+  record units "$((t - s - (f > t ? t : f)))" "$f" "$STAGE_SECONDS" "$note"
+}
+
+# Print "tests failures+errors skipped" summed over ansible-test's units junit files.
+junit_counts() {
+  python - "$1" <<'EOF'
+import glob, os, sys
+import xml.etree.ElementTree as ET
+t = f = s = 0
+for path in glob.glob(os.path.join(sys.argv[1], "*-units.xml")):
+    root = ET.parse(path).getroot()
+    for suite in [root] if root.tag == "testsuite" else root.iter("testsuite"):
+        t += int(suite.get("tests", 0))
+        f += int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+        s += int(suite.get("skipped", 0))
+print(t, f, s)
+EOF
+}
+
+# Integration counts one per target. The target list comes from ansible-test itself (aliases such as
+# disabled/unsupported applied); the passed ones from the results JSON it writes to tests/output/data.
+stage_integration() {
+  local rc targets passed t np=0 nf=0 failed_names=""
+  targets="$(cd "$COLL" && ansible-test integration --list-targets --color no 2>/dev/null </dev/null)"
+  rm -f "$COLL"/tests/output/data/integration-*.json
+  # shellcheck disable=SC2086
+  run_logged integration ansible-test integration --local --color no --continue-on-error ${CLOUDCERT_INTEGRATION_ARGS:-}
+  rc=$?
+  passed="$(python - "$COLL/tests/output/data" <<'EOF'
+import glob, json, os, sys
+for path in glob.glob(os.path.join(sys.argv[1], "integration-*.json")):
+    with open(path) as fh:
+        print("\n".join(json.load(fh).get("targets", {})))
+EOF
+  )"
+  for t in $targets; do
+    if grep -qxF "$t" <<<"$passed"; then np=$((np + 1)); else nf=$((nf + 1)) failed_names="$failed_names $t"; fi
+  done
+  local note="$((np + nf)) targets${failed_names:+, failed:$failed_names}"
+  if [ "$rc" -ne 0 ] && [ "$nf" -eq 0 ]; then nf=1 note="$note, rc=$rc"; fi
+  record integration "$np" "$nf" "$STAGE_SECONDS" "$note"
+}
+
+# Extra stages: every executable .ci/stages/NN-name.sh of the laid-out copy, with the venv active.
+stage_extras() {
+  local f name
+  for f in "$COLL"/.ci/stages/[0-9][0-9]-*.sh; do
+    [ -e "$f" ] || continue
+    name="$(basename "$f" .sh)"
+    wants extra || wants "$name" || continue
+    if [ -x "$f" ]; then
+      simple_stage "$name" "$f"
+    else
+      # A lost executable bit would silently drop the stage: make it loud instead.
+      echo "stage $name: $f is not executable (chmod +x, and commit the mode)"
+      record "$name" 0 1 0 "not executable"
+    fi
+  done
+}
+
+main() {
+  select_stages "$@"
+  cc_bootstrap
+  if wants sanity; then cc_ensure_shellcheck; fi
+  WORK="$(mktemp -d "${TMPDIR:-/tmp}/cloudcert-tencent.XXXXXX")"
+  export WORK
+  trap '[ "${CLOUDCERT_KEEP_WORK:-0}" = 1 ] || rm -rf "$WORK"' EXIT
+  mkdir -p "$WORK/logs"
+  cc_layout "$WORK"
+  # keep ruff's cache out of the copy: ansible-test would sanity-check it (no .git to ignore it)
+  export RUFF_CACHE_DIR="$WORK/ruff-cache"
+  cc_log "collection laid out at $COLL ($(find "$COLL" -type f | wc -l) files); stages: ${STAGES[*]}"
+
+  if wants ruff; then simple_stage ruff ruff_both; fi
+  # shellcheck disable=SC2086
+  if wants sanity; then simple_stage sanity ansible-test sanity --venv --color no ${CLOUDCERT_SANITY_ARGS:-}; fi
+  if wants units; then stage_units; fi
+  if wants integration; then stage_integration; fi
+  if wants lint; then NO_COLOR=1 simple_stage lint ansible-lint --offline --profile production --exclude tests/output/ --exclude .ansible/; fi
+  stage_extras
+
+  [ "${CLOUDCERT_KEEP_WORK:-0}" != 1 ] || cc_log "work dir kept: $WORK"
+  cc_log "summary (total $((SECONDS - CC_START))s)"
+  printf '  %-14s %-4s %6s %6s %6s  %s\n' stage ok passed failed time note
+  printf '  %s\n' "${TABLE[@]}"
+  local rc=0
+  [ "$FAILED" -eq 0 ] || rc=1
+  if [ "$UNIT_TESTS" -eq 0 ]; then
+    echo "ci: the units stage ran zero tests"
+    rc=1
+  fi
+  echo "$PASSED passed, $FAILED failed"
+  return "$rc"
+}
+
+main "$@"

@@ -1,0 +1,244 @@
+# Copyright (c) cloudcert.tencent contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# This file is PRIVATE to the cloudcert.tencent collection: it may change or go away without notice.
+"""The credential chain: task options > environment > profile files > CVM instance role.
+
+Each source yields a complete key pair or nothing; keys are never mixed across sources, so a
+secret_id from one place is never signed with a secret_key from another. Sources are reported by
+name (``credential_source``); secrets never leave this module except to the signer.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import threading
+import time
+
+from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import CredentialError
+
+METADATA_URL = "http://metadata.tencentyun.com/latest/meta-data/cam/security-credentials/"
+METADATA_URL_ENV = "CLOUDCERT_TENCENT_METADATA_URL"
+METADATA_PATH = "/latest/meta-data/cam/security-credentials/"
+# Refresh temporary keys this long before they expire: the API rejects signatures made with
+# keys that expire in flight, and a queued request may wait a while.
+REFRESH_MARGIN = 300
+METADATA_TIMEOUT = (1.0, 2.0)
+
+ENV_SECRET_ID = "TENCENTCLOUD_SECRET_ID"
+ENV_SECRET_KEY = "TENCENTCLOUD_SECRET_KEY"
+ENV_TOKENS = ("TENCENTCLOUD_SECURITY_TOKEN", "TENCENTCLOUD_TOKEN")
+ENV_PROFILE = "TENCENTCLOUD_PROFILE"
+ENV_CVM_ROLE = "TENCENTCLOUD_CVM_ROLE"
+
+
+class Credential:
+    """A key pair (and token for temporary keys). ``repr`` never shows the secret."""
+
+    __slots__ = ("secret_id", "secret_key", "token", "source", "expires_at")
+
+    def __init__(self, secret_id: str, secret_key: str, token: str | None = None, *, source: str, expires_at: float | None = None) -> None:
+        self.secret_id = secret_id
+        self.secret_key = secret_key
+        self.token = token or None
+        self.source = source
+        self.expires_at = expires_at
+
+    def __repr__(self) -> str:
+        return "Credential(secret_id=%r, source=%r, token=%s)" % (self.secret_id, self.source, "set" if self.token else "none")
+
+
+class StaticCredentials:
+    """Long-term keys (or temporary keys handed in with their token): nothing to refresh."""
+
+    refreshable = False
+
+    def __init__(self, credential: Credential) -> None:
+        self._credential = credential
+        self.source = credential.source
+
+    def get(self) -> Credential:
+        return self._credential
+
+    def refresh(self) -> Credential:
+        return self._credential
+
+
+class CvmRoleCredentials:
+    """Temporary keys from the CVM metadata service, fetched lazily and refreshed before expiry."""
+
+    refreshable = True
+
+    def __init__(self, role: str, *, base_url: str, session=None, clock=time.time) -> None:
+        self.role = role
+        self.base_url = base_url
+        self._session = session
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._credential: Credential | None = None
+        self.source = "CVM role (metadata service %s)" % base_url
+
+    def _http(self):
+        if self._session is None:
+            import requests  # guarded by the caller: the client needs requests anyway
+
+            self._session = requests.Session()
+            # The metadata service is link-local: a configured HTTP proxy must never see it.
+            self._session.trust_env = False
+        return self._session
+
+    def _get_text(self, url: str) -> tuple[int, str]:
+        try:
+            reply = self._http().get(url, timeout=METADATA_TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 - any network failure means the same to the user
+            raise CredentialError(
+                "cvm_role: the CVM metadata service at %s did not answer (%s); is this a CVM instance? Set %s to use another URL"
+                % (url, type(exc).__name__, METADATA_URL_ENV)
+            ) from None
+        return reply.status_code, reply.text
+
+    def _role_name(self) -> str:
+        if self.role != "auto":
+            return self.role
+        status, text = self._get_text(self.base_url)
+        name = text.strip().splitlines()[0].strip() if status == 200 and text.strip() else ""
+        if status == 404 or not name:
+            raise CredentialError("cvm_role=auto: no CAM role is bound to this CVM instance (metadata service %s answered HTTP %d)" % (self.base_url, status))
+        if status != 200 or "/" in name or " " in name or len(name) > 128:
+            raise CredentialError("cvm_role=auto: the metadata service at %s answered HTTP %d with something that is not a role name" % (self.base_url, status))
+        return name
+
+    def _fetch(self) -> Credential:
+        role = self._role_name()
+        status, text = self._get_text(self.base_url + role)
+        if status == 404:
+            raise CredentialError("cvm_role: the role %r is not bound to this CVM instance (metadata service answered 404)" % role)
+        try:
+            data = json.loads(text)
+            if status != 200 or not isinstance(data, dict) or data.get("Code", "Success") != "Success":
+                raise ValueError("HTTP %d" % status)
+            secret_id, secret_key, token = data["TmpSecretId"], data["TmpSecretKey"], data["Token"]
+            expires_at = float(data["ExpiredTime"])
+            if not all(isinstance(v, str) and v for v in (secret_id, secret_key, token)):
+                raise ValueError("empty keys")
+        except (ValueError, KeyError, TypeError):
+            raise CredentialError(
+                "cvm_role: the metadata service answered garbage for role %r at %s (expected JSON with TmpSecretId, TmpSecretKey, Token, ExpiredTime)"
+                % (role, self.base_url)
+            ) from None
+        return Credential(secret_id, secret_key, token, source="CVM role %s" % role, expires_at=expires_at)
+
+    def get(self) -> Credential:
+        with self._lock:
+            current = self._credential
+            if current is None or current.expires_at is None or current.expires_at - self._clock() <= REFRESH_MARGIN:
+                self._credential = current = self._fetch()
+            self.source = current.source
+            return current
+
+    def refresh(self) -> Credential:
+        with self._lock:
+            self._credential = self._fetch()
+            return self._credential
+
+
+def metadata_base_url(env) -> str:
+    """The metadata base URL; the override may name just a host, then the standard path is added."""
+    url = (env.get(METADATA_URL_ENV) or METADATA_URL).strip()
+    if url.rstrip("/").count("/") <= 2:
+        url = url.rstrip("/") + METADATA_PATH
+    return url.rstrip("/") + "/"
+
+
+def _pair(secret_id, secret_key, token, *, source: str, hint: str) -> Credential | None:
+    """A credential when both halves are set, None when neither is, an error when only one is."""
+    secret_id = (secret_id or "").strip()
+    secret_key = (secret_key or "").strip()
+    if not secret_id and not secret_key:
+        return None
+    if not secret_id or not secret_key:
+        missing = "secret_key" if secret_id else "secret_id"
+        raise CredentialError("%s sets only half of a key pair: %s is missing (%s)" % (source, missing, hint))
+    return Credential(secret_id, secret_key, (token or "").strip() or None, source=source)
+
+
+def _from_ini(path: str, profile: str) -> Credential | None:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            parser.read_file(handle)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CredentialError("profile file %s cannot be read (%s)" % (path, exc.strerror if isinstance(exc, OSError) else "not UTF-8 text")) from None
+    except configparser.Error as exc:
+        raise CredentialError("profile file %s is not valid INI (%s)" % (path, " ".join(str(exc).split())[:120])) from None
+    if not parser.has_section(profile):
+        return None
+    section = parser[profile]
+    return _pair(
+        section.get("secret_id"),
+        section.get("secret_key"),
+        section.get("token") or section.get("security_token"),
+        source="profile file %s [%s]" % (path, profile),
+        hint="keys secret_id and secret_key",
+    )
+
+
+def _from_tccli(path: str, profile: str) -> Credential | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except OSError as exc:
+        raise CredentialError("profile file %s cannot be read (%s)" % (path, exc.strerror)) from None
+    except ValueError:
+        raise CredentialError("profile file %s is not valid JSON (tccli credential files hold secretId and secretKey)" % path) from None
+    if not isinstance(data, dict):
+        raise CredentialError("profile file %s must hold a JSON object with secretId and secretKey" % path)
+    return _pair(data.get("secretId"), data.get("secretKey"), data.get("token"), source="profile file %s" % path, hint="keys secretId and secretKey")
+
+
+def _profile_paths(home: str, profile: str) -> tuple[str, str]:
+    return os.path.join(home, ".tencentcloud", "credentials"), os.path.join(home, ".tccli", "%s.credential" % profile)
+
+
+def _from_profiles(home: str, profile: str) -> Credential | None:
+    ini_path, tccli_path = _profile_paths(home, profile)
+    for path, reader in ((ini_path, _from_ini), (tccli_path, _from_tccli)):
+        if os.path.exists(path):
+            found = reader(path, profile)
+            if found is not None:
+                return found
+    return None
+
+
+def resolve_credentials(options: dict, *, env=None, home: str | None = None, option_source: str = "task options", session=None):
+    """Walk the chain and return a credentials provider (``get()``, ``refresh()``, ``source``).
+
+    ``options`` holds the shared option values (secret_id, secret_key, security_token, profile,
+    cvm_role); ``option_source`` names where they came from for ``credential_source``.
+    """
+    env = os.environ if env is None else env
+    home = home or os.path.expanduser("~")
+    found = _pair(options.get("secret_id"), options.get("secret_key"), options.get("security_token"), source=option_source, hint="set both secret_id and secret_key")
+    if found is None:
+        token = next((env.get(name) for name in ENV_TOKENS if env.get(name)), None)
+        found = _pair(env.get(ENV_SECRET_ID), env.get(ENV_SECRET_KEY), token, source="environment", hint="set both %s and %s" % (ENV_SECRET_ID, ENV_SECRET_KEY))
+    profile_option = options.get("profile") or env.get(ENV_PROFILE)
+    profile = (profile_option or "default").strip()
+    if found is None:
+        found = _from_profiles(home, profile)
+    if found is not None:
+        return StaticCredentials(found)
+    role = (options.get("cvm_role") or env.get(ENV_CVM_ROLE) or "").strip()
+    if role:
+        return CvmRoleCredentials(role, base_url=metadata_base_url(env), session=session)
+    ini_path, tccli_path = _profile_paths(home, profile)
+    if profile_option and profile != "default":
+        raise CredentialError("profile %r was not found in %s or %s" % (profile, ini_path, tccli_path))
+    raise CredentialError(
+        "no Tencent Cloud credentials found. Looked at: the secret_id/secret_key options; the environment variables %s/%s; "
+        "the profile %r in %s and %s; a CVM instance role (not configured: set cvm_role to a role name or 'auto')"
+        % (ENV_SECRET_ID, ENV_SECRET_KEY, profile, ini_path, tccli_path)
+    )

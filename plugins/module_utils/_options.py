@@ -1,0 +1,103 @@
+# Copyright (c) cloudcert.tencent contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# This file is PRIVATE to the cloudcert.tencent collection: it may change or go away without notice.
+"""The shared connection options: argument spec, validation, and building a client from values.
+
+Options arrive as a plain dict (``module.params`` or the lookup's ``get_option`` values), so this
+code serves both front ends without knowing either (the hashi_vault "option adapter" idea).
+The documentation of these options lives once, in ``plugins/doc_fragments/connection.py``; a unit
+test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.cloudcert.tencent.plugins.module_utils._client import DEFAULT_ENDPOINT, LANGUAGES, ApiClient
+from ansible_collections.cloudcert.tencent.plugins.module_utils._credentials import resolve_credentials
+from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ConfigurationError
+
+try:
+    from ansible.module_utils.basic import env_fallback
+except ImportError:  # pragma: no cover - ansible-core always ships it
+    env_fallback = None
+
+# Credential options carry no env fallback here on purpose: the credential chain reads the
+# environment itself, so it can report which source it used and never mixes key halves.
+CREDENTIAL_ENV = {
+    "secret_id": ["TENCENTCLOUD_SECRET_ID"],
+    "secret_key": ["TENCENTCLOUD_SECRET_KEY"],
+    "security_token": ["TENCENTCLOUD_SECURITY_TOKEN", "TENCENTCLOUD_TOKEN"],
+    "profile": ["TENCENTCLOUD_PROFILE"],
+    "cvm_role": ["TENCENTCLOUD_CVM_ROLE"],
+}
+SETTING_ENV = {
+    "region": ["TENCENTCLOUD_REGION"],
+    "endpoint": ["TENCENTCLOUD_SSL_ENDPOINT"],
+}
+OPTION_NAMES = (
+    "secret_id", "secret_key", "security_token", "profile", "cvm_role", "region", "endpoint",
+    "language", "timeout", "validate_certs", "ca_path", "retries", "rate_limit",
+)  # fmt: skip
+
+
+def connection_argument_spec() -> dict:
+    """The module argspec for the shared options (mirrors doc_fragments/connection.py)."""
+    return {
+        "secret_id": {"type": "str", "no_log": False},
+        "secret_key": {"type": "str", "no_log": True},
+        "security_token": {"type": "str", "no_log": True, "aliases": ["token"]},
+        "profile": {"type": "str"},
+        "cvm_role": {"type": "str"},
+        "region": {"type": "str", "fallback": (env_fallback, SETTING_ENV["region"])},
+        "endpoint": {"type": "str", "default": DEFAULT_ENDPOINT, "fallback": (env_fallback, SETTING_ENV["endpoint"])},
+        "language": {"type": "str", "default": "en-US", "choices": list(LANGUAGES)},
+        "timeout": {"type": "float", "default": 15.0},
+        "validate_certs": {"type": "bool", "default": True},
+        "ca_path": {"type": "path"},
+        "retries": {"type": "int", "default": 5},
+        "rate_limit": {"type": "float", "default": 10.0},
+    }
+
+
+def validate(options: dict) -> None:
+    """Range checks the argspec cannot express; each message names the option."""
+    timeout = options.get("timeout")
+    if timeout is None or not timeout > 0:
+        raise ConfigurationError("timeout: must be a number of seconds greater than 0, got %r" % (timeout,))
+    rate = options.get("rate_limit")
+    if rate is None or not rate > 0:
+        raise ConfigurationError("rate_limit: must be greater than 0 requests per second (the API allows 10), got %r" % (rate,))
+    retries = options.get("retries")
+    if retries is None or retries < 0:
+        raise ConfigurationError("retries: must be 0 or more, got %r" % (retries,))
+    if options.get("language") not in LANGUAGES:
+        raise ConfigurationError("language: must be one of %s, got %r" % (", ".join(LANGUAGES), options.get("language")))
+    ca_path = options.get("ca_path")
+    if ca_path:
+        try:
+            with open(ca_path, "rb"):
+                pass
+        except OSError as exc:
+            raise ConfigurationError("ca_path: cannot read %s (%s)" % (ca_path, exc.strerror)) from None
+
+
+def build_client(options: dict, *, warn=None, option_source: str = "task options", env=None) -> ApiClient:
+    """A ready client for these option values: validated, credentials resolved, session pooled."""
+    validate(options)
+    credentials = resolve_credentials(options, env=env, option_source=option_source)
+    client = ApiClient(
+        credentials=credentials,
+        endpoint=options.get("endpoint") or DEFAULT_ENDPOINT,
+        region=options.get("region"),
+        language=options.get("language") or "en-US",
+        timeout=float(options["timeout"]),
+        validate_certs=bool(options.get("validate_certs", True)),
+        ca_path=options.get("ca_path"),
+        retries=int(options["retries"]),
+        rate_limit=float(options["rate_limit"]),
+        warn=warn,
+    )
+    if not options.get("validate_certs", True) and warn is not None:
+        warn("validate_certs is false: the TLS certificate of %s is not verified; use this only for a local emulator or a trusted gateway" % client.host)
+    return client

@@ -1,0 +1,365 @@
+#!/usr/bin/python
+# Copyright (c) cloudcert.tencent contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ssl_certificate_info
+short_description: Gather facts about Tencent Cloud SSL certificates
+version_added: 0.1.0
+description:
+  - Describes Tencent Cloud SSL certificates by id (API action C(DescribeCertificate)) or lists them with filters
+    (C(DescribeCertificates)), and returns normalised records: snake_case keys, UTC validity times, days to expiry.
+  - Read-only. Many certificates are fetched concurrently, never faster than O(rate_limit) requests per second.
+author:
+  - cloudcert maintainers
+options:
+  certificate_ids:
+    description:
+      - Describe exactly these certificates, returned in this order.
+      - A repeated id is asked once and its record returned at each place it was asked.
+      - Without ids the module lists certificates, filtered by O(search), O(statuses) and O(certificate_type).
+    type: list
+    elements: str
+    aliases: [certificate_id, id]
+  search:
+    description:
+      - Without O(certificate_ids), list only certificates whose id, alias or domain contains this text (API C(SearchKey)).
+    type: str
+  statuses:
+    description:
+      - Without O(certificate_ids), list only certificates with these status codes (API C(CertificateStatus)),
+        for example V(1) issued, V(3) expired, V(0) under review, V(10) revoked.
+    type: list
+    elements: int
+  certificate_type:
+    description:
+      - Without O(certificate_ids), list only server (V(SVR)) or CA/client (V(CA)) certificates.
+    type: str
+    choices: [SVR, CA]
+  details:
+    description:
+      - V(true) returns full C(DescribeCertificate) records (one request per certificate).
+      - V(false) returns the lighter C(DescribeCertificates) records, normalised the same way; with O(certificate_ids)
+        up to 50 ids are fetched per request, so 60 ids cost 2 requests instead of 60. They lack C(submitted_data),
+        C(dv_auth_detail) and a few other fields.
+    type: bool
+    default: true
+  expiring_within_days:
+    description:
+      - Keep only certificates whose RV(certificates[].days_to_expiry) is at most this number.
+        Expired certificates are kept; certificates without a known expiry are left out.
+    type: int
+  on_missing:
+    description:
+      - What to do about certificate ids the API reports as not found (C(FailedOperation.CertificateNotFound)).
+      - V(error) fails the task naming every missing id; V(warn) returns the others and warns; V(skip) returns the others quietly.
+      - Missing ids are returned in RV(missing) with V(warn) and V(skip).
+    type: str
+    choices: [error, warn, skip]
+    default: error
+extends_documentation_fragment:
+  - cloudcert.tencent.connection
+  - cloudcert.tencent.attributes
+seealso:
+  - plugin: cloudcert.tencent.ssl_certificate
+    plugin_type: lookup
+  - name: DescribeCertificate API
+    description: The API action this module calls.
+    link: https://www.tencentcloud.com/document/api/1007/36588
+"""
+
+EXAMPLES = r"""
+- name: Gather facts about two certificates (keys from the environment)
+  cloudcert.tencent.ssl_certificate_info:
+    certificate_ids:
+      - Juz8JAxn
+      - a90XEOtj
+  register: certs
+
+- name: Fail when a certificate expires within 30 days
+  ansible.builtin.assert:
+    that: item.days_to_expiry > 30
+    fail_msg: "{{ item.certificate_id }} ({{ item.domain }}) expires on {{ item.not_after }}"
+    quiet: true
+  loop: "{{ certs.certificates }}"
+  loop_control:
+    label: "{{ item.certificate_id }}"
+
+- name: List every certificate that expires within 30 days (expired ones included)
+  cloudcert.tencent.ssl_certificate_info:
+    expiring_within_days: 30
+  register: expiring
+
+- name: Pick the certificate whose names cover this host
+  ansible.builtin.set_fact:
+    host_cert: >-
+      {{ expiring.certificates
+         | selectattr('subject_alt_name')
+         | select('cloudcert.tencent.covers', inventory_hostname)
+         | first | default(none) }}
+
+- name: Fast listing of issued server certificates (one request per 1000 certificates)
+  cloudcert.tencent.ssl_certificate_info:
+    statuses: [1]
+    certificate_type: SVR
+    details: false
+  register: issued
+
+- name: China-site account, keys from a vaulted variable, ids that may be gone
+  cloudcert.tencent.ssl_certificate_info:
+    endpoint: ssl.tencentcloudapi.com
+    secret_id: "{{ vault_tencent_secret_id }}"
+    secret_key: "{{ vault_tencent_secret_key }}"
+    certificate_ids: "{{ wanted_cert_ids }}"
+    on_missing: warn
+  register: china
+
+- name: Set the connection once for every module of the collection
+  module_defaults:
+    group/cloudcert.tencent.tencentcloud:
+      profile: production
+      endpoint: ssl.tencentcloudapi.com
+  block:
+    - name: Describe by id with the production profile
+      cloudcert.tencent.ssl_certificate_info:
+        certificate_id: Juz8JAxn
+"""
+
+RETURN = r"""
+certificates:
+  description:
+    - The certificates, in the order of O(certificate_ids), or in the API's listing order.
+    - Each record is the API record with its keys converted to snake_case as C(camel_dict_to_snake_dict) does.
+      Every documented field is present; fields the API leaves empty are null.
+    - Times from the API (C(cert_begin_time), C(cert_end_time), C(insert_time), ...) are kept as sent, in Beijing time
+      (UTC+08:00); C(not_before) and C(not_after) are the same instants in UTC.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    certificate_id:
+      description: Certificate id.
+      type: str
+      returned: always
+      sample: Juz8JAxn
+    domain:
+      description: Primary domain.
+      type: str
+      returned: always
+      sample: www.example.com
+    alias:
+      description: Remark name; may be empty or null.
+      type: str
+      returned: always
+      sample: production web
+    status:
+      description: Status code; V(1) issued, V(3) expired, V(0) under review, V(10) revoked (see the API documentation).
+      type: int
+      returned: always
+      sample: 1
+    status_name:
+      description: Localised status text (see O(language)).
+      type: str
+      returned: always
+      sample: Issued
+    status_msg:
+      description: Sub-status such as C(PENDING-DCV), or a failure text.
+      type: str
+      returned: always
+      sample: null
+    certificate_type:
+      description: V(SVR) for server certificates, V(CA) for CA/client certificates.
+      type: str
+      returned: always
+      sample: SVR
+    cert_begin_time:
+      description: Start of validity as the API sent it (Beijing time, C(YYYY-MM-DD HH:MM:SS)).
+      type: str
+      returned: always
+      sample: "2026-11-27 08:00:00"
+    cert_end_time:
+      description: Last valid second as the API sent it (Beijing time).
+      type: str
+      returned: always
+      sample: "2027-02-26 07:59:59"
+    not_before:
+      description: Start of validity in UTC (ISO 8601); null when the API gave no usable time.
+      type: str
+      returned: always
+      sample: "2026-11-27T00:00:00Z"
+    not_after:
+      description: Last valid second in UTC (ISO 8601); null when the API gave no usable time.
+      type: str
+      returned: always
+      sample: "2027-02-26T23:59:59Z"
+    days_to_expiry:
+      description: Whole days from now until C(not_after), rounded down; negative once expired; null when unknown.
+      type: int
+      returned: always
+      sample: 89
+    expired:
+      description: Whether C(not_after) is in the past; null when unknown.
+      type: bool
+      returned: always
+      sample: false
+    subject_alt_name:
+      description: All names the certificate covers, the primary domain included.
+      type: list
+      elements: str
+      returned: always
+      sample: [www.example.com, example.com]
+    is_wildcard:
+      description: Whether it is a wildcard certificate.
+      type: bool
+      returned: always
+      sample: false
+    insert_time:
+      description: When the certificate was applied for or uploaded (Beijing time).
+      type: str
+      returned: always
+      sample: "2026-11-27 17:44:36"
+    product_zh_name:
+      description: Product or brand name.
+      type: str
+      returned: always
+      sample: TrustAsia C1 DV Free
+    package_type:
+      description: Product code (a number as a string); null for uploaded certificates.
+      type: str
+      returned: always
+      sample: "83"
+    from:
+      description: Source of the certificate (C(trustasia), C(upload), ...).
+      type: str
+      returned: always
+      sample: trustasia
+    owner_uin:
+      description: Account UIN that owns the certificate.
+      type: str
+      returned: always
+      sample: "100012345678"
+    project_id:
+      description: Project id (a number as a string).
+      type: str
+      returned: always
+      sample: "0"
+    validity_period:
+      description: Validity in months (a number as a string).
+      type: str
+      returned: always
+      sample: "3"
+    certificate_extra:
+      description: Extra facts (C(domain_number), C(origin_certificate_id), C(replaced_by), C(renew_order), C(sm_cert), ...).
+      type: dict
+      returned: always
+      sample: {"domain_number": "1", "origin_certificate_id": null, "replaced_by": null, "sm_cert": 0, "company_type": 1}
+    submitted_data:
+      description:
+        - Data submitted with the application; null for most certificates. Only with O(details=true).
+        - C(key_password), the private key's password, is always replaced by C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER).
+      type: dict
+      returned: when O(details=true)
+      sample: {"csr_type": "online", "certificate_domain": "www.example.com", "key_password": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"}
+    dv_auth_detail:
+      description: Domain validation values (only with O(details=true)).
+      type: dict
+      returned: when O(details=true)
+      sample: {"dv_auth_key": null, "dv_auth_value": null, "dv_auths": null}
+    tags:
+      description: Tags as a list of C(tag_key)/C(tag_value) dicts.
+      type: list
+      elements: dict
+      returned: always
+      sample: [{"tag_key": "env", "tag_value": "prod"}]
+    ca_encrypt_algorithms:
+      description: Key algorithms, CA certificates only.
+      type: list
+      elements: str
+      returned: always
+      sample: []
+    ca_common_names:
+      description: Common names, CA certificates only.
+      type: list
+      elements: str
+      returned: always
+      sample: []
+    ca_end_times:
+      description: Expiry times (Beijing time), CA certificates only.
+      type: list
+      elements: str
+      returned: always
+      sample: []
+    request_id:
+      description: RequestId of the API answer that produced this record.
+      type: str
+      returned: always
+      sample: 6ef60bec-0242-43af-bb20-270359fb54a7
+missing:
+  description: Ids the API reported as not found (with O(on_missing=warn) or O(on_missing=skip)); empty when none.
+  returned: always
+  type: list
+  elements: str
+  sample: [NoSuch01]
+credential_source:
+  description: Where the keys came from (never the keys themselves).
+  returned: always
+  type: str
+  sample: environment
+error_code:
+  description: On failure, the API error code (or null for network failures).
+  returned: failure
+  type: str
+  sample: AuthFailure.SignatureFailure
+request_id:
+  description: On failure, the RequestId of the failed API answer when there was one.
+  returned: failure
+  type: str
+  sample: 6ef60bec-0242-43af-bb20-270359fb54a7
+attempts:
+  description: On failure, how many attempts were made for the failed request.
+  returned: failure
+  type: int
+  sample: 6
+"""
+
+from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import ON_MISSING, gather
+from ansible_collections.cloudcert.tencent.plugins.module_utils._module import CloudcertModule
+
+
+def main() -> None:
+    module = CloudcertModule(
+        argument_spec={
+            "certificate_ids": {"type": "list", "elements": "str", "aliases": ["certificate_id", "id"]},
+            "search": {"type": "str"},
+            "statuses": {"type": "list", "elements": "int"},
+            "certificate_type": {"type": "str", "choices": ["SVR", "CA"]},
+            "details": {"type": "bool", "default": True},
+            "expiring_within_days": {"type": "int"},
+            "on_missing": {"type": "str", "default": "error", "choices": list(ON_MISSING)},
+        },
+        mutually_exclusive=[("certificate_ids", "search"), ("certificate_ids", "statuses"), ("certificate_ids", "certificate_type")],
+        supports_check_mode=True,
+    )
+    params = module.params
+
+    def body() -> dict:
+        return gather(
+            module.client(),
+            ids=params["certificate_ids"],
+            search=params["search"],
+            statuses=params["statuses"],
+            certificate_type=params["certificate_type"],
+            details=params["details"],
+            expiring_within_days=params["expiring_within_days"],
+            on_missing=params["on_missing"],
+            warn=module.warn,
+        )
+
+    module.run(body)
+
+
+if __name__ == "__main__":
+    main()

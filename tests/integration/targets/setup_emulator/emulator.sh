@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Sourced by runme.sh targets: start the collection's local API emulator on an ephemeral loopback
+# port, export where it listens, and stop it when the target's shell exits.
+#
+#   source ../setup_emulator/emulator.sh
+#   start_emulator [emulator options...]   # sets EMULATOR_URL, EMULATOR_PORT, EMULATOR_LOG, EMULATOR_METADATA_URL
+#   stop_emulator                          # also runs on EXIT
+
+COLLECTION_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)"
+EMULATOR_PYTHON="${ANSIBLE_TEST_PYTHON_INTERPRETER:-$(command -v python3)}"
+EMULATOR_DIR="$(mktemp -d "${TMPDIR:-/tmp}/cloudcert-emulator.XXXXXX")"
+EMULATOR_PID=""
+
+stop_emulator() {
+  if [ -n "$EMULATOR_PID" ] && kill -0 "$EMULATOR_PID" 2>/dev/null; then
+    kill -TERM "$EMULATOR_PID" 2>/dev/null
+    wait "$EMULATOR_PID" 2>/dev/null
+  fi
+  EMULATOR_PID=""
+}
+
+cleanup_emulator() {
+  stop_emulator
+  rm -rf "$EMULATOR_DIR"
+}
+trap cleanup_emulator EXIT
+
+start_emulator() {
+  stop_emulator
+  rm -f "$EMULATOR_DIR/port" "$EMULATOR_DIR/requests.jsonl"
+  EMULATOR_LOG="$EMULATOR_DIR/requests.jsonl"
+  (cd "$COLLECTION_ROOT" && exec "$EMULATOR_PYTHON" -m tests.emulator --port 0 --port-file "$EMULATOR_DIR/port" \
+      --log "$EMULATOR_LOG" "$@") 2>"$EMULATOR_DIR/stderr" &
+  EMULATOR_PID=$!
+  local _
+  for _ in $(seq 1 100); do
+    [ -s "$EMULATOR_DIR/port" ] && break
+    if ! kill -0 "$EMULATOR_PID" 2>/dev/null; then
+      echo "emulator failed to start:" >&2
+      cat "$EMULATOR_DIR/stderr" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  EMULATOR_PORT="$(cat "$EMULATOR_DIR/port")"
+  EMULATOR_URL="http://127.0.0.1:${EMULATOR_PORT}"
+  EMULATOR_METADATA_URL="${EMULATOR_URL}/latest/meta-data/cam/security-credentials/"
+  export EMULATOR_URL EMULATOR_PORT EMULATOR_LOG EMULATOR_METADATA_URL
+}
+
+# count_requests ACTION [OUTCOME]: how many requests the emulator logged for ACTION (and OUTCOME).
+count_requests() {
+  "$EMULATOR_PYTHON" - "$EMULATOR_LOG" "$1" "${2:-}" <<'PY'
+import json, sys
+path, action, outcome = sys.argv[1:4]
+n = 0
+with open(path, encoding="utf-8") as handle:
+    for line in handle:
+        entry = json.loads(line)
+        if entry.get("action") == action and (not outcome or entry.get("outcome") == outcome):
+            n += 1
+print(n)
+PY
+}
