@@ -74,8 +74,8 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-
-from ansible_collections.cloudcert.tencent.plugins.plugin_utils._names import CoverageInputError, covers as _covers
+from ansible_collections.cloudcert.tencent.plugins.plugin_utils._names import CoverageInputError
+from ansible_collections.cloudcert.tencent.plugins.plugin_utils._names import covers as _covers
 
 
 def covers(value, hosts) -> bool:

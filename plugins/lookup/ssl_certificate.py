@@ -161,7 +161,6 @@ _raw:
 
 from ansible import constants as C
 from ansible.plugins.lookup import LookupBase
-
 from ansible_collections.cloudcert.tencent.plugins.plugin_utils._lookup import run_lookup
 
 

@@ -165,6 +165,15 @@ def _pair(secret_id, secret_key, token, *, source: str, hint: str) -> Credential
     return Credential(secret_id, secret_key, (token or "").strip() or None, source=source)
 
 
+def _ini_problem(exc: Exception) -> str:
+    """The kind of INI error and its line numbers, never the offending line: it may hold a secret."""
+    numbers = {number for number, _line in getattr(exc, "errors", None) or []}
+    if isinstance(getattr(exc, "lineno", None), int):
+        numbers.add(exc.lineno)
+    where = " at line %s" % ", ".join(str(number) for number in sorted(numbers)) if numbers else ""
+    return "%s%s" % (type(exc).__name__, where)
+
+
 def _from_ini(path: str, profile: str) -> Credential | None:
     parser = configparser.ConfigParser(interpolation=None)
     try:
@@ -173,7 +182,7 @@ def _from_ini(path: str, profile: str) -> Credential | None:
     except (OSError, UnicodeDecodeError) as exc:
         raise CredentialError("profile file %s cannot be read (%s)" % (path, exc.strerror if isinstance(exc, OSError) else "not UTF-8 text")) from None
     except configparser.Error as exc:
-        raise CredentialError("profile file %s is not valid INI (%s)" % (path, " ".join(str(exc).split())[:120])) from None
+        raise CredentialError("profile file %s is not valid INI (%s)" % (path, _ini_problem(exc))) from None
     if not parser.has_section(profile):
         return None
     section = parser[profile]

@@ -29,7 +29,6 @@ from datetime import datetime, timezone
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible.utils.display import Display
-
 from ansible_collections.cloudcert.tencent.plugins.module_utils._certificate import DERIVED_KEYS, DETAIL_FIELDS, expiry_facts
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ConfigurationError, TencentCloudError, describe_failure
 from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import ON_MISSING, clean_ids, describe_by_ids, handle_missing

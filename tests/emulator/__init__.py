@@ -10,7 +10,7 @@ from .actions import MAX_CERT_IDS, MAX_LIMIT
 from .api import API_VERSION, MAX_SKEW, SERVICE
 from .emulator import DEFAULT_METADATA_ROLE, Emulator
 from .faults import FAULT_KINDS
-from .fixtures import FIXTURE_IDS, KEY_PASSWORD, OWNER_UIN, beijing_time, expected_not_after, not_after
+from .fixtures import FIXTURE_EXPIRY_DAYS, FIXTURE_IDS, KEY_PASSWORD, OWNER_UIN, beijing_time, expected_not_after, not_after
 from .keys import (
     DEMO_SECRET_ID,
     DEMO_SECRET_KEY,
@@ -23,6 +23,6 @@ from .keys import (
 
 __all__ = [
     "API_VERSION", "DEFAULT_METADATA_ROLE", "DEMO_SECRET_ID", "DEMO_SECRET_KEY", "DENIED_SECRET_ID", "DENIED_SECRET_KEY",
-    "Emulator", "FAULT_KINDS", "FIXTURE_IDS", "KEY_PASSWORD", "MAX_CERT_IDS", "MAX_LIMIT", "MAX_SKEW", "OWNER_UIN", "SERVICE",
+    "Emulator", "FAULT_KINDS", "FIXTURE_EXPIRY_DAYS", "FIXTURE_IDS", "KEY_PASSWORD", "MAX_CERT_IDS", "MAX_LIMIT", "MAX_SKEW", "OWNER_UIN", "SERVICE",
     "TEMP_SECRET_ID", "TEMP_SECRET_KEY", "TEMP_TOKEN", "beijing_time", "expected_not_after", "not_after",
 ]

@@ -22,6 +22,11 @@ FIXTURE_IDS = (
     "KeYp0006", "CaCe0007", "UnIc0008", "BaDt0009",
 )
 
+# Days from the emulator's start to each dated named fixture's not-after (see expected_not_after).
+FIXTURE_EXPIRY_DAYS = {
+    "NoRm0001": 200, "SoOn0002": 12, "ExPd0003": -30, "WiLd0004": 75, "KeYp0006": 45, "CaCe0007": 3 * 365, "UnIc0008": 60,
+}
+
 # Field set of DescribeCertificate (reference §3.2), in documented order.
 DESCRIBE_FIELDS = (
     "OwnerUin", "ProjectId", "From", "CertificateType", "PackageType", "ProductZhName", "Domain", "Alias",
@@ -143,31 +148,31 @@ def _submitted_data(domain: str) -> dict:
 
 def named_fixtures(anchor: datetime.datetime) -> list[dict]:
     """The nine named fixtures (FIXTURE_IDS), relative to ``anchor``."""
-    normal = _base_record("NoRm0001", "www.example.com", ["www.example.com", "example.com"], anchor, 200, 365)
+    normal = _base_record("NoRm0001", "www.example.com", ["www.example.com", "example.com"], anchor, FIXTURE_EXPIRY_DAYS["NoRm0001"], 365)
     normal.update({"Alias": "main web site", "Tags": [{"TagKey": "env", "TagValue": "prod"}], "RenewAble": False})
 
-    soon = _base_record("SoOn0002", "api.example.com", ["api.example.com"], anchor, 12, 90)
+    soon = _base_record("SoOn0002", "api.example.com", ["api.example.com"], anchor, FIXTURE_EXPIRY_DAYS["SoOn0002"], 90)
     soon.update({"Alias": "api", "RenewAble": True})
 
-    expired = _base_record("ExPd0003", "old.example.com", ["old.example.com"], anchor, -30, 90)
+    expired = _base_record("ExPd0003", "old.example.com", ["old.example.com"], anchor, FIXTURE_EXPIRY_DAYS["ExPd0003"], 90)
     expired.update({"Status": 3, "StatusName": "已过期", "Deployable": False, "RenewAble": True, "AllowDownload": False})
 
-    wildcard = _base_record("WiLd0004", "*.example.com", ["*.example.com", "example.com", "*.shop.example.com"], anchor, 75, 365)
+    wildcard = _base_record("WiLd0004", "*.example.com", ["*.example.com", "example.com", "*.shop.example.com"], anchor, FIXTURE_EXPIRY_DAYS["WiLd0004"], 365)
     wildcard.update({"IsWildcard": True, "PackageType": "12", "ProductZhName": "TrustAsia DV wildcard",
                      "PackageTypeName": "TrustAsia DV wildcard", "Alias": "wildcard"})
 
-    keyp = _base_record("KeYp0006", "secure.example.com", ["secure.example.com"], anchor, 45, 365)
+    keyp = _base_record("KeYp0006", "secure.example.com", ["secure.example.com"], anchor, FIXTURE_EXPIRY_DAYS["KeYp0006"], 365)
     keyp.update({"From": "upload", "PackageType": None, "ProductZhName": None, "PackageTypeName": None, "IsDv": False,
                  "Alias": "uploaded with key password", "SubmittedData": _submitted_data("secure.example.com"),
                  "KeyPasswordCustomFlag": True, "VerifyType": None})
 
-    ca_end = not_after(anchor, 3 * 365)
-    ca_cert = _base_record("CaCe0007", "Example Internal Root CA", [], anchor, 3 * 365, 5 * 365)
+    ca_end = not_after(anchor, FIXTURE_EXPIRY_DAYS["CaCe0007"])
+    ca_cert = _base_record("CaCe0007", "Example Internal Root CA", [], anchor, FIXTURE_EXPIRY_DAYS["CaCe0007"], 5 * 365)
     ca_cert.update({"CertificateType": "CA", "From": "upload", "PackageType": None, "ProductZhName": None, "PackageTypeName": None,
                     "IsDv": False, "Alias": "internal root", "CAEncryptAlgorithms": ["RSA 2048"],
                     "CACommonNames": ["Example Internal Root CA"], "CAEndTimes": [beijing_time(ca_end)], "VerifyType": None})
 
-    unicode_cert = _base_record("UnIc0008", "bücher.example", ["bücher.example", "xn--fiqs8s.example"], anchor, 60, 90)
+    unicode_cert = _base_record("UnIc0008", "bücher.example", ["bücher.example", "xn--fiqs8s.example"], anchor, FIXTURE_EXPIRY_DAYS["UnIc0008"], 90)
     unicode_cert.update({"Alias": "生产环境证书 — ünïcödé ✓", "StatusName": "已颁发"})
 
     bad_times = _base_record("BaDt0009", "odd.example.com", ["odd.example.com"], anchor, 100, 365)

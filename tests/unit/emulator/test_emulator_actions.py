@@ -6,7 +6,7 @@ import datetime
 import json
 
 import pytest
-from ansible_collections.cloudcert.tencent.tests.emulator import FIXTURE_IDS, KEY_PASSWORD, Emulator, expected_not_after
+from ansible_collections.cloudcert.tencent.tests.emulator import FIXTURE_EXPIRY_DAYS, FIXTURE_IDS, KEY_PASSWORD, Emulator, expected_not_after
 from ansible_collections.cloudcert.tencent.tests.emulator.fixtures import DESCRIBE_FIELDS, LIST_FIELDS
 
 
@@ -31,6 +31,12 @@ def test_expiry_is_beijing_time_of_a_utc_day_end(emulator, client):
 @pytest.mark.parametrize("cert_id", FIXTURE_IDS)
 def test_every_named_fixture_is_served(client, cert_id):
     assert client.call("DescribeCertificate", {"CertificateId": cert_id})["CertificateId"] == cert_id
+
+
+@pytest.mark.parametrize("cert_id", sorted(FIXTURE_EXPIRY_DAYS))
+def test_fixture_expiry_helper(emulator, client, cert_id):
+    end = client.call("DescribeCertificate", {"CertificateId": cert_id})["CertEndTime"]
+    assert end == expected_not_after(emulator.started_at, FIXTURE_EXPIRY_DAYS[cert_id])[0]
 
 
 def test_special_fixtures(client):

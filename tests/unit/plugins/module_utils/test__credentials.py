@@ -159,9 +159,10 @@ def test_missing_named_profile_is_an_error(tmp_path):
 @pytest.mark.parametrize(
     "content, words",
     [
-        ("secret_id = AKIDx\nsecret_key = %s\n" % SECRET, ["not valid INI"]),
-        ("[default]\nsecret_id = a\nsecret_id = b\n", ["not valid INI"]),
-        ("[default]\n  secret_key %s\n" % SECRET, ["not valid INI"]),
+        ("secret_key = %s\nsecret_id = AKIDx\n" % SECRET, ["not valid INI", "MissingSectionHeaderError at line 1"]),
+        ("[default]\nsecret_id = a\nsecret_id = b\n", ["not valid INI", "DuplicateOptionError at line 3"]),
+        ("[default]\n  secret_key %s\n" % SECRET, ["not valid INI", "line 2"]),
+        ("[default]\nsecret_id = a\n%s\n" % SECRET, ["not valid INI", "ParsingError at line 3"]),
         (b"[default]\nsecret_id = \xff\xfe\n", ["cannot be read", "not UTF-8"]),
     ],
 )
@@ -323,6 +324,7 @@ def test_cvm_role_refreshes_before_expiry_with_a_fake_clock(metadata_emulator):
     now[0] = first.expires_at - REFRESH_MARGIN
     second = provider.get()
     assert second is not first and second.secret_id != first.secret_id
+    now[0] = time.time()
     assert provider.get() is second
     third = provider.refresh()
     assert third.secret_id not in (first.secret_id, second.secret_id)
