@@ -69,7 +69,9 @@ run_logged() {
   return "$rc"
 }
 
-denoise() { grep -v -e 'is ignored' -e '^Using locale "C.UTF-8"' || true; }
+# pip's warnings about this machine's missing file:// indexes, ansible-test's locale notice and its
+# end-of-run repetition of warnings say nothing about the collection.
+denoise() { grep -v -e 'is ignored' -e 'Using locale "C.UTF-8"' -e 'Reviewing previous [0-9]* warning' || true; }
 
 # Record a row of the stage table and add to the totals.
 record() { # record NAME PASSED FAILED SECONDS [NOTE]
@@ -101,6 +103,7 @@ stage_units() {
   rc=$?
   counts="$(junit_counts "$COLL/tests/output/junit")"
   read -r t f s <<<"$counts"
+  t=${t:-0} f=${f:-0} s=${s:-0}
   UNIT_TESTS=$t
   local note="$t tests, $s skipped"
   # A crash before pytest reported anything must still count as a failure.

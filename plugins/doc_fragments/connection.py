@@ -81,10 +81,10 @@ options:
     type: path
   retries:
     description:
-      - Extra attempts for failures that heal by waiting: throttling (C(RequestLimitExceeded*),
+      - "Extra attempts for failures that heal by waiting: throttling (C(RequestLimitExceeded*),
         C(LimitExceeded.RateLimitExceeded)), C(InternalError), C(ServiceUnavailable), connection errors, timeouts,
         HTTP 5xx and any answer that is not a valid API envelope (truncated or non-JSON bodies, HTML pages, JSON
-        without C(Response)).
+        without C(Response))."
       - Waits use full-jitter exponential backoff (0.5 s doubling, capped at 8 s).
       - Authentication failures, unknown certificates and invalid parameters are never retried.
       - Must be 0 or more.

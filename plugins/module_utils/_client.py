@@ -90,12 +90,15 @@ def parse_envelope(*, status: int, body: bytes, action: str) -> dict:
     """Turn one HTTP answer into the ``Response`` object, or raise ApiError/TransportError."""
     text = body.decode("utf-8", errors="replace")
     if status != 200:
-        raise TransportError("the endpoint answered HTTP %d with %s; a gateway or network problem, not an API answer" % (status, _describe_body(text)), action=action)
+        raise TransportError(
+            "the endpoint answered HTTP %d with %s; a gateway or network problem, not an API answer" % (status, _describe_body(text)), action=action
+        )
     try:
         data = json.loads(text)
     except ValueError:
         raise TransportError(
-            "the endpoint answered HTTP 200 with a body that is not valid JSON (%s); it may be truncated or come from a proxy" % _describe_body(text), action=action
+            "the endpoint answered HTTP 200 with a body that is not valid JSON (%s); it may be truncated or come from a proxy" % _describe_body(text),
+            action=action,
         ) from None
     response = data.get("Response") if isinstance(data, dict) else None
     if not isinstance(response, dict):
@@ -205,14 +208,14 @@ class ApiClient:
         except requests.exceptions.SSLError as exc:
             raise TransportError(
                 "TLS verification of %s failed (%s); set ca_path to a CA bundle that signs it, or validate_certs: false for a test endpoint"
-                % (self.host, _first_line(exc)),
+                % (self.host, _tls_reason(exc)),
                 retryable=False,
                 action=action,
             ) from None
         except requests.exceptions.Timeout:
             raise TransportError("no answer from %s within timeout=%ss" % (self.host, self.timeout), action=action) from None
         except requests.exceptions.RequestException as exc:
-            raise TransportError("cannot reach %s (%s)" % (self.host, _first_line(exc)), action=action) from None
+            raise TransportError("cannot reach %s (%s)" % (self.host, _network_reason(exc)), action=action) from None
         return parse_envelope(status=status, body=body, action=action)
 
     def _send_healing(self, action: str, payload: bytes) -> dict:
@@ -272,3 +275,27 @@ def _first_line(exc: Exception) -> str:
     """requests' messages nest several reprs; keep them short and single-line."""
     text = " ".join(str(exc).split())
     return text[:200]
+
+
+_TLS_RE = re.compile(r"(certificate verify failed: [^'\"()]+|hostname '[^']+' doesn't match [^'\"()]+|wrong version number)")
+
+
+def _tls_reason(exc: Exception) -> str:
+    match = _TLS_RE.search(" ".join(str(exc).split()))
+    return match.group(1).strip() if match else _first_line(exc)
+
+
+_ERRNO_RE = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
+
+
+def _network_reason(exc: Exception) -> str:
+    """The human part of a requests/urllib3 failure: 'Connection refused', 'Name or service not known', ..."""
+    text = " ".join(str(exc).split())
+    match = _ERRNO_RE.search(text)
+    if match:
+        return match.group(1).strip()
+    if "RemoteDisconnected" in text or "Connection aborted" in text:
+        return "the connection was closed without an answer"
+    if "NameResolutionError" in text or "Failed to resolve" in text:
+        return "the host name does not resolve"
+    return _first_line(exc)

@@ -230,7 +230,9 @@ def resolve_credentials(options: dict, *, env=None, home: str | None = None, opt
     """
     env = os.environ if env is None else env
     home = home or os.path.expanduser("~")
-    found = _pair(options.get("secret_id"), options.get("secret_key"), options.get("security_token"), source=option_source, hint="set both secret_id and secret_key")
+    found = _pair(
+        options.get("secret_id"), options.get("secret_key"), options.get("security_token"), source=option_source, hint="set both secret_id and secret_key"
+    )
     if found is None:
         token = next((env.get(name) for name in ENV_TOKENS if env.get(name)), None)
         found = _pair(env.get(ENV_SECRET_ID), env.get(ENV_SECRET_KEY), token, source="environment", hint="set both %s and %s" % (ENV_SECRET_ID, ENV_SECRET_KEY))

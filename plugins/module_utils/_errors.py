@@ -16,9 +16,7 @@ from __future__ import annotations
 class TencentCloudError(Exception):
     """Base class: ``code`` and ``request_id`` are None when the API never answered."""
 
-    def __init__(
-        self, message: str, *, code: str | None = None, request_id: str | None = None, attempts: int | None = None, action: str | None = None
-    ) -> None:
+    def __init__(self, message: str, *, code: str | None = None, request_id: str | None = None, attempts: int | None = None, action: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
@@ -96,12 +94,14 @@ def describe_failure(error: TencentCloudError, *, subject: str | None = None) ->
     """One actionable sentence for a failed call: what failed, why, what to do, code and request id."""
     parts = []
     subject = subject or error.subject
-    head = " ".join(p for p in (error.action, "for " + subject if subject else None) if p)
+    # Only a failed API call is "about" a certificate; a credential or option error is not.
+    head = " ".join(p for p in (error.action, "for " + subject if subject else None) if p) if error.action else None
     if isinstance(error, ApiError):
         family = error.code.split(".")[0] if error.code else ""
         advice = _ADVICE.get(error.code or "") or _ADVICE.get(family) or "the API refused the request"
         parts.append("%s failed: %s" % (head or "the API call", advice))
-        parts.append("(server said: %s)" % error.api_message)
+        if error.api_message:
+            parts.append("(server said: %s)" % error.api_message)
     else:
         parts.append(("%s failed: %s" % (head, error.message)) if head else error.message)
     tags = [t for t in (error.code, "RequestId " + error.request_id if error.request_id else None) if t]

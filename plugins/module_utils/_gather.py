@@ -141,7 +141,8 @@ def handle_missing(missing: list[str], on_missing: str, *, warn=None, action: st
         if evidence is not None:
             error = NotFoundError(NOT_FOUND, evidence.api_message, evidence.request_id, action=action)
         else:
-            error = NotFoundError(NOT_FOUND, "%s did not return %s" % (action, ", ".join(missing)), None, action=action)
+            # No per-id answer to quote (a batch listing simply left them out): our own words, not the server's.
+            error = NotFoundError(NOT_FOUND, "", None, action=action)
         error.subject = "certificate%s %s" % ("s" if len(missing) > 1 else "", ", ".join(missing))
         raise error
     if on_missing == "warn" and warn is not None:

@@ -75,7 +75,8 @@ def call_with_retries(func, *, retries: int, warn=None, sleep=time.sleep, rand=r
                 raise
             delay = backoff_delay(attempt - 1, cap=cap, rand=rand)
             if warn is not None:
-                warn("%s failed (%s); retry %d of %d in %.2fs" % (describe, error.code or type(error).__name__, attempt, retries, delay))
+                reason = error.code or (error.message[:120] + ("..." if len(error.message) > 120 else ""))
+                warn("%s failed (%s); retry %d of %d in %.2fs" % (describe, reason, attempt, retries, delay))
             sleep(delay)
 
 

@@ -11,7 +11,7 @@ short_description: Gather facts about Tencent Cloud SSL certificates
 version_added: 0.1.0
 description:
   - Describes Tencent Cloud SSL certificates by id (API action C(DescribeCertificate)) or lists them with filters
-    (C(DescribeCertificates)), and returns normalised records: snake_case keys, UTC validity times, days to expiry.
+    (C(DescribeCertificates)), and returns normalised records with snake_case keys, UTC validity times and days to expiry.
   - Read-only. Many certificates are fetched concurrently, never faster than O(rate_limit) requests per second.
 author:
   - cloudcert maintainers

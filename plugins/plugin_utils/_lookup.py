@@ -467,10 +467,11 @@ def _cache_for(options: LookupOptions, ttl: int, client) -> RecordCache | None:
 
 def run_lookup(plugin, terms, *, config_file: str | None = None) -> list:
     """The whole lookup: one result per term, in order (a missing id yields none with warn/skip)."""
-    options = LookupOptions(plugin)
-    secrets = options.secrets()
+    secrets: list[str] = []
     client = None
     try:
+        options = LookupOptions(plugin)
+        secrets += options.secrets()
         field, on_missing, ttl = _own_settings(options)
         ids = _ids_from_terms(terms)
         if not ids:

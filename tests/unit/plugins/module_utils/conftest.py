@@ -6,10 +6,16 @@
 from __future__ import annotations
 
 import pytest
-
 from ansible_collections.cloudcert.tencent.plugins.module_utils._client import ApiClient
 from ansible_collections.cloudcert.tencent.tests.emulator import Emulator
 from ansible_collections.cloudcert.tencent.tests.unit.plugins.module_utils.helpers import CaptureServer, static
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_environment(monkeypatch):
+    """Loopback traffic must never go through a proxy configured on the test machine; proxy tests set their own."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

@@ -12,9 +12,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from ansible.module_utils.common.dict_transformations import _camel_to_snake
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from ansible_collections.cloudcert.tencent.plugins.module_utils._certificate import (
     DERIVED_KEYS,
     DETAIL_FIELDS,
@@ -29,6 +26,8 @@ from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import R
 from ansible_collections.cloudcert.tencent.tests.emulator import FIXTURE_IDS, KEY_PASSWORD, expected_not_after
 from ansible_collections.cloudcert.tencent.tests.emulator.faults import _add_unknown_fields, _mangle_types
 from ansible_collections.cloudcert.tencent.tests.emulator.fixtures import build_certificates, describe_view, list_view
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 ANCHOR = datetime(2025, 6, 15, 13, 37, 11, tzinfo=timezone.utc)
 RECORDS = build_certificates(ANCHOR, generate=3)
@@ -171,7 +170,20 @@ def test_sentinels_are_null_silently(value):
 
 @pytest.mark.parametrize(
     "value",
-    ["2024-11-06 08:00:0", "2024-11-06T08:00:00", "2024-11-06 08:00:00Z", "2024/11/06 08:00:00", "2024-13-01 00:00:00", "2024-02-30 00:00:00", "yesterday", 1700000000, 3.5, True, [], {}],
+    [
+        "2024-11-06 08:00:0",
+        "2024-11-06T08:00:00",
+        "2024-11-06 08:00:00Z",
+        "2024/11/06 08:00:00",
+        "2024-13-01 00:00:00",
+        "2024-02-30 00:00:00",
+        "yesterday",
+        1700000000,
+        3.5,
+        True,
+        [],
+        {},
+    ],
 )
 def test_malformed_times_warn(value):
     assert parse_beijing_time(value) == (None, True)

@@ -13,7 +13,6 @@ import time
 import pytest
 import trustme
 import yaml
-
 from ansible_collections.cloudcert.tencent.plugins.module_utils import _signer
 from ansible_collections.cloudcert.tencent.plugins.module_utils._client import REQUEST_CLIENT, parse_endpoint, parse_envelope
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ApiError, ConfigurationError, TransportError
@@ -27,7 +26,6 @@ from ansible_collections.cloudcert.tencent.tests.emulator import (
     TEMP_TOKEN,
     Emulator,
 )
-
 from ansible_collections.cloudcert.tencent.tests.unit.plugins.module_utils.helpers import CaptureServer, static
 
 COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))

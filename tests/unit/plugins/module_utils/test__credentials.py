@@ -10,7 +10,6 @@ import os
 import time
 
 import pytest
-
 from ansible_collections.cloudcert.tencent.plugins.module_utils._client import ApiClient
 from ansible_collections.cloudcert.tencent.plugins.module_utils._credentials import (
     METADATA_URL,

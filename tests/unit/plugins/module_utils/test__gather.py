@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 
 import pytest
-
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ApiError, ConfigurationError, ResponseError, describe_failure
 from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import NOT_FOUND, NotFoundError, gather, list_pages
 from ansible_collections.cloudcert.tencent.tests.emulator import DENIED_SECRET_ID, DENIED_SECRET_KEY, FIXTURE_IDS, Emulator

@@ -12,6 +12,9 @@ import string
 from unittest import mock
 
 import pytest
+from ansible_collections.cloudcert.tencent.plugins.module_utils import _signer
+from ansible_collections.cloudcert.tencent.plugins.module_utils._client import ApiClient
+from ansible_collections.cloudcert.tencent.plugins.module_utils._credentials import Credential, StaticCredentials
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tencentcloud.common import credential as sdk_credential
@@ -19,10 +22,6 @@ from tencentcloud.common.common_client import CommonClient
 from tencentcloud.common.http.request import RequestInternal
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
-
-from ansible_collections.cloudcert.tencent.plugins.module_utils import _signer
-from ansible_collections.cloudcert.tencent.plugins.module_utils._client import ApiClient
-from ansible_collections.cloudcert.tencent.plugins.module_utils._credentials import Credential, StaticCredentials
 
 EXAMPLE_ID = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"
 EXAMPLE_KEY = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"
@@ -136,7 +135,9 @@ def test_vector_v1_describe_certificate():
     assert _signer.signature(secret_key=EXAMPLE_KEY, timestamp=1700000000, service="ssl", to_sign=to_sign) == (
         "d70da908fac8226f333d368b3b8c59d4156b2af72bc852308ed800310ac8bcf7"
     )
-    signed = _signer.sign_json_post(secret_id=EXAMPLE_ID, secret_key=EXAMPLE_KEY, service="ssl", host="ssl.tencentcloudapi.com", timestamp=1700000000, payload=body)
+    signed = _signer.sign_json_post(
+        secret_id=EXAMPLE_ID, secret_key=EXAMPLE_KEY, service="ssl", host="ssl.tencentcloudapi.com", timestamp=1700000000, payload=body
+    )
     assert signed == {
         "Content-Type": "application/json",
         "Host": "ssl.tencentcloudapi.com",

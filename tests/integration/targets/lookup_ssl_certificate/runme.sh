@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Integration tests of the cloudcert.tencent.ssl_certificate lookup and the covers filter: real templates
+# rendered by ansible-playbook against the local API emulator, API calls counted from its request log.
+set -eu
+cd "$(dirname "$0")"
+# shellcheck source=../setup_emulator/emulator.sh
+source ../setup_emulator/emulator.sh
+
+export LEAK_SECRET_ID=AKIDlookupleak0000000000000000001
+export LEAK_SECRET_KEY=LOOKUPLEAK-secret-key-3c2b1a0f9e
+start_emulator --key "$LEAK_SECRET_ID:$LEAK_SECRET_KEY"
+
+KEYS_FILE="$EMULATOR_DIR/keys.json"
+(cd "$COLLECTION_ROOT" && "$EMULATOR_PYTHON" -c '
+import json, sys
+from tests.emulator import keys, fixtures
+json.dump({"demo_secret_id": keys.DEMO_SECRET_ID, "demo_secret_key": keys.DEMO_SECRET_KEY, "key_password": fixtures.KEY_PASSWORD}, sys.stdout)') >"$KEYS_FILE"
+json_field() { "$EMULATOR_PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$KEYS_FILE" "$1"; }
+
+# ansible.cfg carries the endpoint ([cloudcert_tencent] ini source); the cache goes to a fresh directory.
+export CLOUDCERT_TENCENT_CACHE_DIR="$EMULATOR_DIR/cache"
+export ANSIBLE_CONFIG="$EMULATOR_DIR/ansible.cfg"
+write_cfg() {
+  printf '[defaults]\nforks = 10\n\n[cloudcert_tencent]\nendpoint = %s\n' "$EMULATOR_URL" >"$ANSIBLE_CONFIG"
+}
+write_cfg
+run_play() { ansible-playbook -e "@$KEYS_FILE" "$@"; }
+
+# Fields, query, when:, on_missing, covers: keys from the environment.
+TENCENTCLOUD_SECRET_ID="$(json_field demo_secret_id)" TENCENTCLOUD_SECRET_KEY="$(json_field demo_secret_key)" \
+  run_play -i localhost, play_lookup.yml
+
+# Keys from (templated) variables; the endpoint from ansible.cfg.
+run_play -i localhost, play_sources.yml
+
+# 20 hosts x 2 lookups of one certificate with forks=10: exactly one DescribeCertificate.
+start_emulator --latency 0.3 --key "$LEAK_SECRET_ID:$LEAK_SECRET_KEY"
+write_cfg
+rm -rf "$CLOUDCERT_TENCENT_CACHE_DIR"
+OUT_DIR="$EMULATOR_DIR/rendered"
+mkdir -p "$OUT_DIR"
+TENCENTCLOUD_SECRET_ID="$(json_field demo_secret_id)" TENCENTCLOUD_SECRET_KEY="$(json_field demo_secret_key)" \
+  run_play -i inventory.ini -e "out_dir=$OUT_DIR" play_fleet.yml
+calls="$("$EMULATOR_PYTHON" - "$EMULATOR_LOG" <<'PY'
+import json, sys
+print(sum(1 for line in open(sys.argv[1]) if json.loads(line).get("params", {}).get("CertificateId") == "WiLd0004"))
+PY
+)"
+echo "fleet: 20 hosts, 40 lookups, $calls DescribeCertificate request(s) for WiLd0004"
+[ "$calls" -eq 1 ]
+[ "$(ls "$OUT_DIR" | wc -l)" -eq 20 ]
+
+# The cache is owner-only and holds no secret; -vvvv output holds none either.
+[ "$(stat -c %a "$CLOUDCERT_TENCENT_CACHE_DIR")" = 700 ]
+for f in "$CLOUDCERT_TENCENT_CACHE_DIR"/*; do [ "$(stat -c %a "$f")" = 600 ] || { echo "cache file $f is not 0600"; exit 1; }; done
+OUT="$EMULATOR_DIR/lookup-vvvv.log"
+TENCENTCLOUD_SECRET_ID="$LEAK_SECRET_ID" TENCENTCLOUD_SECRET_KEY="$LEAK_SECRET_KEY" \
+  run_play -vvvv -i localhost, play_lookup.yml >"$OUT" 2>&1 || { cat "$OUT"; exit 1; }
+KEY_PASSWORD="$(json_field key_password)"
+for secret in "$LEAK_SECRET_KEY" "$KEY_PASSWORD"; do
+  if grep -rqF -- "$secret" "$OUT" "$CLOUDCERT_TENCENT_CACHE_DIR" "$EMULATOR_LOG"; then
+    echo "LEAK: a secret starting ${secret:0:4} appears in the -vvvv output, the cache or the request log" >&2
+    exit 1
+  fi
+done
+echo "secret scan: $(wc -c <"$OUT") bytes of -vvvv output and $(ls "$CLOUDCERT_TENCENT_CACHE_DIR" | wc -l) cache files clean"

@@ -1,0 +1,126 @@
+# Copyright (c) cloudcert.tencent contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The AWX credential type in docs/awx/ must inject exactly the environment variables the plugins document.
+
+Each injector ``ENV: '{{ field }}'`` must name an input field that is also a shared connection option, and ENV
+must be an ``env:`` source of that option in the lookup's documentation (``connection.PLUGINS``) and be named
+in the option's description of the module's documentation (``connection.DOCUMENTATION``). Secrets must be
+marked ``secret: true`` so AWX masks them.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+
+import pytest
+import yaml
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+CREDENTIAL_TYPE = os.path.join(ROOT, "docs", "awx", "credential_type.yml")
+FRAGMENT = os.path.join(ROOT, "plugins", "doc_fragments", "connection.py")
+CREATE_PLAYBOOK = os.path.join(ROOT, "docs", "awx", "create_credential_type.yml")
+
+SECRET_FIELDS = {"secret_key", "security_token"}
+EXPECTED_INJECTORS = {
+    "TENCENTCLOUD_SECRET_ID": "secret_id",
+    "TENCENTCLOUD_SECRET_KEY": "secret_key",
+    "TENCENTCLOUD_SECURITY_TOKEN": "security_token",
+    "TENCENTCLOUD_SSL_ENDPOINT": "endpoint",
+    "TENCENTCLOUD_REGION": "region",
+}
+TEMPLATE = re.compile(r"^\{\{\s*([a-z_]+)\s*\}\}$")
+
+
+def _fragment_docs() -> dict[str, dict]:
+    """DOCUMENTATION and PLUGINS of the connection doc fragment, parsed without importing the plugin."""
+    with open(FRAGMENT, encoding="utf-8") as handle:
+        tree = ast.parse(handle.read())
+    found = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.name == "ModuleDocFragment":
+            for item in node.body:
+                if isinstance(item, ast.Assign) and isinstance(item.value, ast.Constant):
+                    for target in item.targets:
+                        if isinstance(target, ast.Name):
+                            found[target.id] = yaml.safe_load(item.value.value)
+    assert "DOCUMENTATION" in found and "PLUGINS" in found, "connection.py lost DOCUMENTATION or PLUGINS"
+    return found
+
+
+@pytest.fixture(scope="module")
+def credential_type() -> dict:
+    with open(CREDENTIAL_TYPE, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+@pytest.fixture(scope="module")
+def fragment() -> dict[str, dict]:
+    return _fragment_docs()
+
+
+def _fields(credential_type: dict) -> dict[str, dict]:
+    return {field["id"]: field for field in credential_type["inputs"]["fields"]}
+
+
+def _injected(credential_type: dict) -> dict[str, str]:
+    """ENV -> input field id, from the injector templates."""
+    result = {}
+    for env, template in credential_type["injectors"]["env"].items():
+        match = TEMPLATE.match(str(template).strip())
+        assert match, "injector %s: %r is not a plain '{{ field }}' template" % (env, template)
+        result[env] = match.group(1)
+    return result
+
+
+def test_injects_the_expected_variables(credential_type):
+    assert _injected(credential_type) == EXPECTED_INJECTORS
+    assert set(credential_type["injectors"]) == {"env"}, "only environment variables are injected"
+
+
+def test_every_injector_is_a_documented_env_source_of_its_option(credential_type, fragment):
+    lookup_options = fragment["PLUGINS"]["options"]
+    module_options = fragment["DOCUMENTATION"]["options"]
+    fields = _fields(credential_type)
+    for env, field in _injected(credential_type).items():
+        assert field in fields, "injector %s uses {{ %s }}, which is not an input field" % (env, field)
+        assert field in module_options, "input field %s is not a connection option of the plugins" % field
+        env_sources = [entry["name"] for entry in lookup_options.get(field, {}).get("env", [])]
+        assert env in env_sources, "%s is not an env source of option %s in connection.PLUGINS (it has %s)" % (env, field, env_sources)
+        description = " ".join(module_options[field]["description"])
+        assert "E(%s)" % env in description, "the module's option %s does not document E(%s)" % (field, env)
+
+
+def test_secrets_are_marked_secret(credential_type):
+    fields = _fields(credential_type)
+    for name in SECRET_FIELDS:
+        assert fields[name].get("secret") is True, "input %s must be secret: true" % name
+    for name, field in fields.items():
+        if name not in SECRET_FIELDS:
+            assert not field.get("secret"), "input %s is not a secret" % name
+
+
+def test_fields_are_described_and_keys_required(credential_type):
+    for field in credential_type["inputs"]["fields"]:
+        assert field.get("type") == "string", field["id"]
+        assert field.get("label") and field.get("help_text"), "input %s needs a label and help_text" % field["id"]
+    assert set(credential_type["inputs"]["required"]) == {"secret_id", "secret_key"}
+    assert credential_type.get("kind") == "cloud" and credential_type.get("name")
+
+
+def test_endpoint_default_matches_the_plugins(credential_type, fragment):
+    default = fragment["DOCUMENTATION"]["options"]["endpoint"]["default"]
+    assert _fields(credential_type)["endpoint"].get("default") == default
+
+
+def test_create_playbook_reads_this_file():
+    with open(CREATE_PLAYBOOK, encoding="utf-8") as handle:
+        text = handle.read()
+    play = yaml.safe_load(text)[0]
+    task = play["tasks"][0]
+    assert "awx.awx.credential_type" in task
+    assert "credential_type.yml" in play["vars"]["credential_type_file"]
+    for key in ("inputs", "injectors"):
+        assert task["awx.awx.credential_type"][key] == "{{ credential_type.%s }}" % key
