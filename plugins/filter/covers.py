@@ -9,7 +9,7 @@ name: covers
 short_description: Whether a certificate covers host names (RFC 6125)
 version_added: 0.1.0
 author:
-  - cloudcert maintainers
+  - cloudcert maintainers (@cloudcert)
 description:
   - Returns V(true) when the certificate covers every host name in O(hosts), following the matching rules of
     RFC 6125 section 6.4 that browsers apply.

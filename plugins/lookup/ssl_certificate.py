@@ -9,7 +9,7 @@ name: ssl_certificate
 short_description: Tencent Cloud SSL certificate records and fields, inline in templates
 version_added: 0.1.0
 author:
-  - cloudcert maintainers
+  - cloudcert maintainers (@cloudcert)
 description:
   - Describes Tencent Cloud SSL certificates by id (API action C(DescribeCertificate)) and returns, for each term,
     the same record M(cloudcert.tencent.ssl_certificate_info) returns, or one field of it.

@@ -10,7 +10,6 @@ Shared by the module and the lookup, so both hand out exactly the same record fo
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime, timedelta, timezone
 
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ResponseError
@@ -95,8 +94,37 @@ def _mask_secrets(value):
     return value
 
 
+# API key -> snake_case key, each worked out once by camel_dict_to_snake_dict itself: converting a name
+# costs several regex substitutions, and every record repeats the same few dozen names.
+_SNAKE_KEYS: dict = {}
+
+
+def _snake_key(name):
+    try:
+        return _SNAKE_KEYS[name]
+    except (KeyError, TypeError):
+        pass
+    snake = next(iter(camel_dict_to_snake_dict({name: None})))
+    if isinstance(name, str) and len(_SNAKE_KEYS) < 4096:
+        _SNAKE_KEYS[name] = snake
+    return snake
+
+
+def _snake_value(value):
+    if isinstance(value, dict):
+        return _snake_dict(value)
+    if isinstance(value, list):
+        return [_snake_value(item) for item in value]
+    return value
+
+
+def _snake_dict(record: dict) -> dict:
+    """camel_dict_to_snake_dict(record), same result (new dicts and lists at every level), memoised keys."""
+    return {_snake_key(key): _snake_value(value) for key, value in record.items()}
+
+
 def _snake(record: dict) -> dict:
-    snake = camel_dict_to_snake_dict(record)
+    snake = _snake_dict(record)
     if not isinstance(snake, dict):  # pragma: no cover - defensive, the input is a dict
         raise ResponseError("certificate record could not be converted")
     return snake
@@ -108,7 +136,9 @@ def normalise(record, *, fields=DETAIL_FIELDS, now: datetime | None = None, warn
         raise ResponseError("the API returned a certificate record that is not an object (%s)" % type(record).__name__)
     now = now or datetime.now(timezone.utc)
     full = {name: None for name in fields}
-    full.update(copy.deepcopy(record))
+    # No deepcopy: the snake_case conversion builds new dicts and lists at every level, so the API's
+    # record is never shared with (or changed through) the result.
+    full.update(record)
     result = _mask_secrets(_snake(full))
     ident = record.get("CertificateId") if isinstance(record.get("CertificateId"), str) else "(no id)"
     times = {}

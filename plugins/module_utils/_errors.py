@@ -68,17 +68,18 @@ class ResponseError(TencentCloudError):
     """A well-formed envelope whose content cannot be used (e.g. a record that is not an object)."""
 
 
+_GRANT = "the key is valid but CAM denies this action: grant ssl:DescribeCertificate and ssl:DescribeCertificates to the key's user or role"
 # What a person should do about each code; the server's own text is appended, never matched on.
 _ADVICE = {
-    "AuthFailure.SignatureFailure": "the signature was rejected: secret_key does not belong to secret_id (a typo, a rotated key, or a key from another account)",
+    "AuthFailure.SignatureFailure": "the signature was rejected: secret_key does not belong to secret_id (a typo, a rotated key, or another account's key)",
     "AuthFailure.SecretIdNotFound": "secret_id is not known to Tencent Cloud: the key was deleted, disabled or mistyped (look for stray spaces)",
     "AuthFailure.InvalidSecretId": "secret_id is not an API key ID (they start with AKID)",
-    "AuthFailure.SignatureExpire": "the request time differs from Tencent Cloud's clock by more than 5 minutes: check this host's clock (NTP) and time zone setting",
+    "AuthFailure.SignatureExpire": "the request time differs from Tencent Cloud's clock by more than 5 minutes: check this host's clock (NTP)",
     "AuthFailure.TokenFailure": "security_token is invalid or expired: temporary keys need the token issued with them, and both expire together",
     "AuthFailure.InvalidAuthorization": "the Authorization header was rejected as malformed; please report this as a bug in cloudcert.tencent",
     "AuthFailure.MFAFailure": "the account requires MFA for this key",
-    "AuthFailure.UnauthorizedOperation": "the key is valid but CAM denies this action: grant ssl:DescribeCertificate and ssl:DescribeCertificates to the key's user or role",
-    "UnauthorizedOperation": "the key is valid but CAM denies this action: grant ssl:DescribeCertificate and ssl:DescribeCertificates to the key's user or role",
+    "AuthFailure.UnauthorizedOperation": _GRANT,
+    "UnauthorizedOperation": _GRANT,
     "FailedOperation.AuthError": "the key may not read this certificate: check its CAM policy for ssl:DescribeCertificate and the certificate's project",
     "FailedOperation.NoProjectPermission": "the key has no permission on the certificate's project",
     "FailedOperation.CertificateNotFound": "the certificate does not exist or this account cannot see it",

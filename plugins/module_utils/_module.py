@@ -10,7 +10,6 @@ from __future__ import annotations
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.cloudcert.tencent.plugins.module_utils._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import TencentCloudError, describe_failure
 from ansible_collections.cloudcert.tencent.plugins.module_utils._options import OPTION_NAMES, build_client, connection_argument_spec

@@ -14,7 +14,7 @@ description:
     (C(DescribeCertificates)), and returns normalised records with snake_case keys, UTC validity times and days to expiry.
   - Read-only. Many certificates are fetched concurrently, never faster than O(rate_limit) requests per second.
 author:
-  - cloudcert maintainers
+  - cloudcert maintainers (@cloudcert)
 options:
   certificate_ids:
     description:
@@ -184,7 +184,7 @@ certificates:
       description: Last valid second as the API sent it (Beijing time).
       type: str
       returned: always
-      sample: "2027-02-26 07:59:59"
+      sample: "2027-02-27 07:59:59"
     not_before:
       description: Start of validity in UTC (ISO 8601); null when the API gave no usable time.
       type: str

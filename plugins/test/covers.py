@@ -9,7 +9,7 @@ name: covers
 short_description: Test whether a certificate covers host names (RFC 6125)
 version_added: 0.1.0
 author:
-  - cloudcert maintainers
+  - cloudcert maintainers (@cloudcert)
 description:
   - The test form of the P(cloudcert.tencent.covers#filter) filter, with the same rules, for the C(select) and
     C(reject) filters and the C(is) operator.

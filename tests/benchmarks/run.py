@@ -50,9 +50,7 @@ def find_or_lay_out(work: str) -> str:
     target = os.path.join(root, "ansible_collections", NAMESPACE, NAME)
     files = None
     if shutil.which("git") and os.path.isdir(os.path.join(SOURCE_ROOT, ".git")):
-        listing = subprocess.run(
-            ["git", "-C", SOURCE_ROOT, "ls-files", "--cached", "--others", "--exclude-standard", "-z"], capture_output=True, check=False
-        )
+        listing = subprocess.run(["git", "-C", SOURCE_ROOT, "ls-files", "--cached", "--others", "--exclude-standard", "-z"], capture_output=True, check=False)
         if listing.returncode == 0:
             files = [name for name in listing.stdout.decode("utf-8", "surrogateescape").split("\0") if name]
     if files is None:
@@ -475,17 +473,14 @@ def table(results: dict, settings: dict) -> list:
         rows.append(("lookup, same certificate", settings["lookup_hosts"], None, None, None, None, None, "lookup not available: %s" % s.get("skipped")))
     s = results.get("startup")
     if s:
-        rows.append(("ping task (first / warm)", 0, s["ping_warm"], None, 0, 0, 0, "first %.2fs, import %.3fs" % (s["ping_first"], s["import_ping"])))
-        rows.append(
-            ("module task, no API call (first / warm)", 0, s["module_warm"], None, 0, 0, 0, "first %.2fs, import %.3fs" % (s["module_first"], s["import_module"]))
-        )
+        for label, key in (("ping task (warm; first)", "ping"), ("module task, no API call (warm; first)", "module")):
+            note = "first %.2fs, bare import %.3fs" % (s[key + "_first"], s["import_" + key])
+            rows.append((label, 0, s[key + "_warm"], None, 0, 0, 0, note))
     s = results.get("cpu")
     if s:
-        rows.append(("CPU ms/call: SDK", settings["cpu_calls"], None, None, None, None, None, "%.3f ms CPU, %.2f ms wall" % (s["sdk"], s["sdk_wall"])))
-        rows.append(("CPU ms/call: ApiClient.call", settings["cpu_calls"], None, None, None, None, None, "%.3f ms CPU, %.2f ms wall" % (s["client"], s["client_wall"])))
-        rows.append(
-            ("CPU ms/call: module gathering", settings["cpu_calls"], None, None, None, None, None, "%.3f ms CPU, %.2f ms wall" % (s["gather"], s["gather_wall"]))
-        )
+        for label, key in (("CPU/call: SDK call_json", "sdk"), ("CPU/call: ApiClient.call", "client"), ("CPU/call: module gathering", "gather")):
+            note = "%.3f ms CPU, %.2f ms wall" % (s[key], s[key + "_wall"])
+            rows.append((label, settings["cpu_calls"], None, None, None, None, None, note))
     return rows
 
 
@@ -511,7 +506,7 @@ def render_targets(rows: list) -> str:
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description="Benchmark cloudcert.tencent against the bundled emulator.")
-    parser.add_argument("--quick", action="store_true", help="smoke run: N=10, zero latency, 1 repetition, small CPU sample")
+    parser.add_argument("--quick", action="store_true", help="smoke run: N=10, zero latency, 1 repetition, listing 100, small CPU sample")
     parser.add_argument("--reps", type=int, help="repetitions (default 3, --quick 1)")
     parser.add_argument("--out", default="benchmark-results.json", help="JSON results file (default ./benchmark-results.json)")
     parser.add_argument("--latency", type=float, help="emulator latency in seconds (default 0.25, --quick 0)")
@@ -530,7 +525,7 @@ def parse_args(argv):
         "sizes": [int(v) for v in args.sizes.split(",")] if args.sizes else ([10] if quick else [20, 60, 200]),
         "loop_sizes": [10] if quick else [20],
         "batch_sizes": [10] if quick else [60, 200],
-        "listing": 1000,
+        "listing": 100 if quick else 1000,
         "lookup_hosts": 5 if quick else 20,
         "cpu_calls": 30 if quick else 300,
         "families": set((args.only or "module,loop,sdk,batch,listing,lookup,startup,cpu").split(",")),
@@ -578,7 +573,8 @@ def main(argv=None) -> int:
             os.path.join(root, "ansible_collections", NAMESPACE, NAME), work, latency=settings["latency"], rate_limit=settings["rate_limit"], generate=generate
         )
         bench = Bench(args, root, work, emulator)
-        print("collection: %s\nemulator: %s (latency %.2fs, limit %s/s)\nwork dir: %s" % (bench.collection, emulator.url, emulator.latency, emulator.rate_limit, work))
+        print("collection: %s\nemulator: %s (latency %.2fs, limit %s/s)" % (bench.collection, emulator.url, emulator.latency, emulator.rate_limit))
+        print("work dir: %s" % work)
         steps = plan(settings)
         lookup_reason = bench.lookup_available() if "lookup" in settings["families"] else None
         for rep in range(1, settings["reps"] + 1):

@@ -131,7 +131,7 @@ def describe_certificates(params: dict, certificates: dict[str, dict]) -> dict:
     offset = _int_param(params, "Offset", 0)
     limit = min(_int_param(params, "Limit", DEFAULT_LIMIT), MAX_LIMIT)
     records = _sorted(params, _filtered(params, certificates))
-    return {"TotalCount": len(records), "Certificates": [list_view(record) for record in records[offset:offset + limit]]}
+    return {"TotalCount": len(records), "Certificates": [list_view(record) for record in records[offset : offset + limit]]}
 
 
 HANDLERS = {"DescribeCertificate": describe_certificate, "DescribeCertificates": describe_certificates}

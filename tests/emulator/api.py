@@ -59,9 +59,11 @@ def _check_clock(timestamp: int, clock_offset: float) -> None:
     server_now = time.time() + clock_offset
     difference = server_now - timestamp
     if abs(difference) > MAX_SKEW:
-        raise ApiError("AuthFailure.SignatureExpire",
-                       "Signature expired. Timestamp %d differs from server time %d by %d seconds (more than %d)."
-                       % (timestamp, int(server_now), int(round(difference)), MAX_SKEW))
+        raise ApiError(
+            "AuthFailure.SignatureExpire",
+            "Signature expired. Timestamp %d differs from server time %d by %d seconds (more than %d)."
+            % (timestamp, int(server_now), int(round(difference)), MAX_SKEW),
+        )
 
 
 def _parse_authorization(request: ApiRequest, timestamp: int) -> signature.Authorization:
@@ -79,8 +81,10 @@ def _parse_authorization(request: ApiRequest, timestamp: int) -> signature.Autho
     if absent:
         raise ApiError("AuthFailure.InvalidAuthorization", "Signed header(s) %s are not present in the request." % ", ".join(absent))
     if auth.date != signature.scope_date(timestamp):
-        raise ApiError("AuthFailure.SignatureFailure",
-                       "The credential scope date %s is not the UTC date of X-TC-Timestamp (%s)." % (auth.date, signature.scope_date(timestamp)))
+        raise ApiError(
+            "AuthFailure.SignatureFailure",
+            "The credential scope date %s is not the UTC date of X-TC-Timestamp (%s)." % (auth.date, signature.scope_date(timestamp)),
+        )
     return auth
 
 
@@ -97,8 +101,10 @@ def _authenticate(emu, request: ApiRequest, action: str, timestamp: int) -> None
         raise ApiError("AuthFailure.SignatureFailure", "The provided credentials could not be validated. Please check your signature is correct.")
     _check_token(entry, request.headers.get("X-TC-Token"))
     if entry.denied:
-        raise ApiError("AuthFailure.UnauthorizedOperation",
-                       "You are not authorized to perform operation (ssl:%s): the CAM policy of this key lacks ssl:%s." % (action, action))
+        raise ApiError(
+            "AuthFailure.UnauthorizedOperation",
+            "You are not authorized to perform operation (ssl:%s): the CAM policy of this key lacks ssl:%s." % (action, action),
+        )
 
 
 def _check_token(entry, token: str | None) -> None:
@@ -156,13 +162,15 @@ def handle(emu, request: ApiRequest) -> Reply:
         reply = _process(emu, request, request_id)
     except ApiError as error:
         reply = error_reply(error.code, error.message, request_id)
-    emu.log.append({
-        "time": time.time(),
-        "action": request.headers.get("X-TC-Action"),
-        "secret_id": request.secret_id,
-        "params": request.params if request.params is not None else _loggable_params(request.body),
-        "outcome": reply.outcome,
-        "http_status": None if reply.reset else reply.status,
-        "request_id": request_id,
-    })
+    emu.log.append(
+        {
+            "time": time.time(),
+            "action": request.headers.get("X-TC-Action"),
+            "secret_id": request.secret_id,
+            "params": request.params if request.params is not None else _loggable_params(request.body),
+            "outcome": reply.outcome,
+            "http_status": None if reply.reset else reply.status,
+            "request_id": request_id,
+        }
+    )
     return reply

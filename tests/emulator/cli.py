@@ -83,10 +83,19 @@ def write_port_file(path: str, port: int) -> None:
 def build_emulator(args: argparse.Namespace) -> Emulator:
     """An Emulator configured from parsed arguments."""
     emulator = Emulator(
-        host=args.host, port=args.port, latency=args.latency, rate_limit=args.rate_limit, generate=args.generate,
-        keys=dict(args.key), temp_keys={key_id: (secret, token) for key_id, secret, token in args.temp_key},
-        log_path=args.log, fixtures_path=args.fixtures, clock_offset=args.clock_offset, ssl_context=_ssl_context(args),
-        metadata_role=None if args.no_metadata_role else args.metadata_role, metadata_ttl=args.metadata_ttl,
+        host=args.host,
+        port=args.port,
+        latency=args.latency,
+        rate_limit=args.rate_limit,
+        generate=args.generate,
+        keys=dict(args.key),
+        temp_keys={key_id: (secret, token) for key_id, secret, token in args.temp_key},
+        log_path=args.log,
+        fixtures_path=args.fixtures,
+        clock_offset=args.clock_offset,
+        ssl_context=_ssl_context(args),
+        metadata_role=None if args.no_metadata_role else args.metadata_role,
+        metadata_ttl=args.metadata_ttl,
         metadata_garbage=args.metadata_garbage,
     )
     for kind, count, action in args.fault:

@@ -33,11 +33,23 @@ def _loopback_host(host: str) -> str:
 class Emulator:
     """Local Tencent Cloud SSL Certificate API; ``with Emulator() as emu:`` serves on ``emu.url``."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0, rate_limit: int = 10, generate: int = 0,
-                 keys: dict[str, str] | None = None, temp_keys: dict[str, tuple[str, str]] | None = None,
-                 log_path: str | None = None, fixtures_path: str | None = None, clock_offset: float = 0.0,
-                 ssl_context: ssl.SSLContext | None = None, metadata_role: str | None = DEFAULT_METADATA_ROLE,
-                 metadata_ttl: float = 7200, metadata_garbage: bool = False) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency: float = 0.0,
+        rate_limit: int = 10,
+        generate: int = 0,
+        keys: dict[str, str] | None = None,
+        temp_keys: dict[str, tuple[str, str]] | None = None,
+        log_path: str | None = None,
+        fixtures_path: str | None = None,
+        clock_offset: float = 0.0,
+        ssl_context: ssl.SSLContext | None = None,
+        metadata_role: str | None = DEFAULT_METADATA_ROLE,
+        metadata_ttl: float = 7200,
+        metadata_garbage: bool = False,
+    ) -> None:
         self.host = _loopback_host(host)
         self._requested_port = port
         self.latency = float(latency)
@@ -128,8 +140,7 @@ class Emulator:
         """Number of logged API requests with this action and/or outcome ("ok", an error code or a fault kind)."""
         return self.log.count(action, outcome)
 
-    def add_fault(self, kind: str, count: int = 1, action: str | None = None, certificate_id: str | None = None,
-                  seconds: float | None = None) -> None:
+    def add_fault(self, kind: str, count: int = 1, action: str | None = None, certificate_id: str | None = None, seconds: float | None = None) -> None:
         """Queue a fault (see faults.FAULT_KINDS); count -1 keeps it forever."""
         self.faults.add(Fault(kind, count, action, certificate_id, seconds))
 
@@ -147,8 +158,14 @@ class Emulator:
         self.log.clear()
         self.limiter.reset()
 
-    def configure(self, latency: float | None = None, rate_limit: int | None = None, clock_offset: float | None = None,
-                  metadata_role: str | None = "", metadata_garbage: bool | None = None) -> None:
+    def configure(
+        self,
+        latency: float | None = None,
+        rate_limit: int | None = None,
+        clock_offset: float | None = None,
+        metadata_role: str | None = "",
+        metadata_garbage: bool | None = None,
+    ) -> None:
         """Change settings at run time (metadata_role "" means unchanged, None means no role)."""
         for name, value in (("latency", latency), ("clock_offset", clock_offset)):
             if value is not None:
@@ -166,5 +183,11 @@ class Emulator:
 
     def config(self) -> dict:
         """Current run-time settings."""
-        return {"latency": self.latency, "rate_limit": self.limiter.limit, "clock_offset": self.clock_offset,
-                "metadata_role": self.metadata_role, "metadata_ttl": self.metadata_ttl, "metadata_garbage": self.metadata_garbage}
+        return {
+            "latency": self.latency,
+            "rate_limit": self.limiter.limit,
+            "clock_offset": self.clock_offset,
+            "metadata_role": self.metadata_role,
+            "metadata_ttl": self.metadata_ttl,
+            "metadata_garbage": self.metadata_garbage,
+        }

@@ -24,8 +24,7 @@ DEFAULT_SLOW_SECONDS = 5.0
 class Fault:
     """One queued fault; ``count`` -1 means it never runs out."""
 
-    def __init__(self, kind: str, count: int = 1, action: str | None = None, certificate_id: str | None = None,
-                 seconds: float | None = None) -> None:
+    def __init__(self, kind: str, count: int = 1, action: str | None = None, certificate_id: str | None = None, seconds: float | None = None) -> None:
         if kind not in FAULT_KINDS:
             raise ValueError("unknown fault kind %r; expected one of %s" % (kind, ", ".join(FAULT_KINDS)))
         if not isinstance(count, int) or isinstance(count, bool) or count == 0 or count < -1:
@@ -156,5 +155,5 @@ def apply_fault(fault: Fault, answer: Callable[[], dict], request_id: str) -> Re
         return Reply(body=encode(document), outcome=kind, delay=fault.seconds)
     if kind == "truncated":
         body = encode(document)
-        return Reply(body=body[:len(body) // 2], outcome=kind)
+        return Reply(body=body[: len(body) // 2], outcome=kind)
     return Reply(body=encode(_mangled(document, kind)), outcome=kind)

@@ -18,42 +18,137 @@ KEY_PASSWORD = "emulator-key-password-S3cr3t!"
 OWNER_UIN = "100012345678"
 
 FIXTURE_IDS = (
-    "NoRm0001", "SoOn0002", "ExPd0003", "WiLd0004", "NuLl0005",
-    "KeYp0006", "CaCe0007", "UnIc0008", "BaDt0009",
+    "NoRm0001",
+    "SoOn0002",
+    "ExPd0003",
+    "WiLd0004",
+    "NuLl0005",
+    "KeYp0006",
+    "CaCe0007",
+    "UnIc0008",
+    "BaDt0009",
 )
 
 # Days from the emulator's start to each dated named fixture's not-after (see expected_not_after).
 FIXTURE_EXPIRY_DAYS = {
-    "NoRm0001": 200, "SoOn0002": 12, "ExPd0003": -30, "WiLd0004": 75, "KeYp0006": 45, "CaCe0007": 3 * 365, "UnIc0008": 60,
+    "NoRm0001": 200,
+    "SoOn0002": 12,
+    "ExPd0003": -30,
+    "WiLd0004": 75,
+    "KeYp0006": 45,
+    "CaCe0007": 3 * 365,
+    "UnIc0008": 60,
 }
 
 # Field set of DescribeCertificate (reference §3.2), in documented order.
 DESCRIBE_FIELDS = (
-    "OwnerUin", "ProjectId", "From", "CertificateType", "PackageType", "ProductZhName", "Domain", "Alias",
-    "Status", "StatusMsg", "VerifyType", "VulnerabilityStatus", "CertBeginTime", "CertEndTime", "ValidityPeriod",
-    "InsertTime", "OrderId", "CertificateExtra", "DvAuthDetail", "VulnerabilityReport", "CertificateId",
-    "PackageTypeName", "StatusName", "SubjectAltName", "IsVip", "IsWildcard", "IsDv", "IsVulnerability",
-    "RenewAble", "SubmittedData", "Deployable", "Tags", "CAEncryptAlgorithms", "CACommonNames", "CAEndTimes",
+    "OwnerUin",
+    "ProjectId",
+    "From",
+    "CertificateType",
+    "PackageType",
+    "ProductZhName",
+    "Domain",
+    "Alias",
+    "Status",
+    "StatusMsg",
+    "VerifyType",
+    "VulnerabilityStatus",
+    "CertBeginTime",
+    "CertEndTime",
+    "ValidityPeriod",
+    "InsertTime",
+    "OrderId",
+    "CertificateExtra",
+    "DvAuthDetail",
+    "VulnerabilityReport",
+    "CertificateId",
+    "PackageTypeName",
+    "StatusName",
+    "SubjectAltName",
+    "IsVip",
+    "IsWildcard",
+    "IsDv",
+    "IsVulnerability",
+    "RenewAble",
+    "SubmittedData",
+    "Deployable",
+    "Tags",
+    "CAEncryptAlgorithms",
+    "CACommonNames",
+    "CAEndTimes",
     "DvRevokeAuthDetail",
 )
 
 # Fields of a DescribeCertificates item that DescribeCertificate shares (reference §4.3).
 LIST_SHARED_FIELDS = (
-    "OwnerUin", "ProjectId", "From", "PackageType", "CertificateType", "ProductZhName", "Domain", "Alias",
-    "Status", "CertificateExtra", "VulnerabilityStatus", "StatusMsg", "VerifyType", "CertBeginTime",
-    "CertEndTime", "ValidityPeriod", "InsertTime", "CertificateId", "SubjectAltName", "PackageTypeName",
-    "StatusName", "IsVip", "IsDv", "IsWildcard", "IsVulnerability", "RenewAble", "Deployable", "Tags",
-    "CAEncryptAlgorithms", "CAEndTimes", "CACommonNames",
+    "OwnerUin",
+    "ProjectId",
+    "From",
+    "PackageType",
+    "CertificateType",
+    "ProductZhName",
+    "Domain",
+    "Alias",
+    "Status",
+    "CertificateExtra",
+    "VulnerabilityStatus",
+    "StatusMsg",
+    "VerifyType",
+    "CertBeginTime",
+    "CertEndTime",
+    "ValidityPeriod",
+    "InsertTime",
+    "CertificateId",
+    "SubjectAltName",
+    "PackageTypeName",
+    "StatusName",
+    "IsVip",
+    "IsDv",
+    "IsWildcard",
+    "IsVulnerability",
+    "RenewAble",
+    "Deployable",
+    "Tags",
+    "CAEncryptAlgorithms",
+    "CAEndTimes",
+    "CACommonNames",
 )
 
 # Fields only a DescribeCertificates item has (reference §4.3).
 LIST_EXTRA_FIELDS = (
-    "ProjectInfo", "BoundResource", "IsIgnore", "IsSM", "EncryptAlgorithm", "PreAuditInfo", "AutoRenewFlag",
-    "HostingStatus", "HostingCompleteTime", "HostingRenewCertId", "HasRenewOrder", "ReplaceOriCertIsDelete",
-    "IsExpiring", "DVAuthDeadline", "ValidationPassedTime", "CertSANs", "AwaitingValidationMsg", "AllowDownload",
-    "IsDNSPODResolve", "IsPackage", "KeyPasswordCustomFlag", "SupportDownloadType", "CertRevokedTime",
-    "HostingResourceTypes", "HostingConfig", "IsHostingUploadRenewCert", "ServiceId", "ServiceStatus",
-    "CertServiceBeginTime", "CertServiceEndTime", "CertServiceShareEnabled", "CertServiceValidCertificateCount",
+    "ProjectInfo",
+    "BoundResource",
+    "IsIgnore",
+    "IsSM",
+    "EncryptAlgorithm",
+    "PreAuditInfo",
+    "AutoRenewFlag",
+    "HostingStatus",
+    "HostingCompleteTime",
+    "HostingRenewCertId",
+    "HasRenewOrder",
+    "ReplaceOriCertIsDelete",
+    "IsExpiring",
+    "DVAuthDeadline",
+    "ValidationPassedTime",
+    "CertSANs",
+    "AwaitingValidationMsg",
+    "AllowDownload",
+    "IsDNSPODResolve",
+    "IsPackage",
+    "KeyPasswordCustomFlag",
+    "SupportDownloadType",
+    "CertRevokedTime",
+    "HostingResourceTypes",
+    "HostingConfig",
+    "IsHostingUploadRenewCert",
+    "ServiceId",
+    "ServiceStatus",
+    "CertServiceBeginTime",
+    "CertServiceEndTime",
+    "CertServiceShareEnabled",
+    "CertServiceValidCertificateCount",
 )
 
 LIST_FIELDS = LIST_SHARED_FIELDS + LIST_EXTRA_FIELDS
@@ -99,50 +194,127 @@ def _validity(anchor: datetime.datetime, expires_in: int, validity_days: int) ->
 def _base_record(cert_id: str, domain: str, sans: list[str], anchor: datetime.datetime, expires_in: int, validity_days: int) -> dict:
     """A realistic issued TrustAsia DV certificate; callers override what makes each fixture special."""
     record = null_record(cert_id)
-    record.update({
-        "OwnerUin": OWNER_UIN, "ProjectId": "0", "From": "trustasia", "CertificateType": "SVR", "PackageType": "83",
-        "ProductZhName": "TrustAsia C1 DV Free", "PackageTypeName": "TrustAsia C1 DV Free", "Domain": domain, "Alias": "",
-        "Status": 1, "StatusMsg": None, "StatusName": "证书已颁发", "VerifyType": "DNS_AUTO", "VulnerabilityStatus": "INACTIVE",
-        "OrderId": "%s-%s" % (cert_id, "order"), "VulnerabilityReport": None, "SubjectAltName": list(sans),
-        "IsVip": False, "IsWildcard": False, "IsDv": True, "IsVulnerability": False, "RenewAble": False,
-        "SubmittedData": None, "Deployable": True, "Tags": [], "CAEncryptAlgorithms": [], "CACommonNames": [],
-        "CAEndTimes": [], "DvRevokeAuthDetail": [],
-        "CertificateExtra": {
-            "DomainNumber": str(len(sans)), "OriginCertificateId": None, "ReplacedBy": None, "ReplacedFor": None,
-            "RenewOrder": None, "SMCert": 0, "CompanyType": 1, "ServiceRenewCertificateId": None, "ServiceOriginCertificateId": None,
-        },
-        "DvAuthDetail": {
-            "DvAuthKey": None, "DvAuthValue": None, "DvAuthDomain": None, "DvAuthPath": None, "DvAuthKeySubDomain": "",
-            "DvAuths": None,
-        },
-        "ProjectInfo": {
-            "ProjectName": "Default Project", "ProjectCreatorUin": int(OWNER_UIN), "ProjectCreateTime": "0000-00-00 00:00:00",
-            "ProjectResume": "default", "OwnerUin": int(OWNER_UIN), "ProjectId": "0",
-        },
-        "BoundResource": [], "IsIgnore": False, "IsSM": False, "EncryptAlgorithm": "RSA 2048",
-        "PreAuditInfo": None, "AutoRenewFlag": 0, "HostingStatus": -1, "HostingCompleteTime": "", "HostingRenewCertId": "",
-        "HasRenewOrder": "", "ReplaceOriCertIsDelete": False, "DVAuthDeadline": None, "ValidationPassedTime": "--",
-        "CertSANs": list(sans), "AwaitingValidationMsg": None, "AllowDownload": True, "IsDNSPODResolve": False,
-        "IsPackage": False, "KeyPasswordCustomFlag": False,
-        "SupportDownloadType": {"NGINX": True, "APACHE": True, "TOMCAT": True, "IIS": True, "JKS": True, "OTHER": True, "ROOT": True},
-        "CertRevokedTime": None, "HostingResourceTypes": [], "HostingConfig": None, "IsHostingUploadRenewCert": False,
-        "ServiceId": None, "ServiceStatus": None, "CertServiceBeginTime": None, "CertServiceEndTime": None,
-        "CertServiceShareEnabled": None, "CertServiceValidCertificateCount": None,
-    })
+    record.update(
+        {
+            "OwnerUin": OWNER_UIN,
+            "ProjectId": "0",
+            "From": "trustasia",
+            "CertificateType": "SVR",
+            "PackageType": "83",
+            "ProductZhName": "TrustAsia C1 DV Free",
+            "PackageTypeName": "TrustAsia C1 DV Free",
+            "Domain": domain,
+            "Alias": "",
+            "Status": 1,
+            "StatusMsg": None,
+            "StatusName": "证书已颁发",
+            "VerifyType": "DNS_AUTO",
+            "VulnerabilityStatus": "INACTIVE",
+            "OrderId": "%s-%s" % (cert_id, "order"),
+            "VulnerabilityReport": None,
+            "SubjectAltName": list(sans),
+            "IsVip": False,
+            "IsWildcard": False,
+            "IsDv": True,
+            "IsVulnerability": False,
+            "RenewAble": False,
+            "SubmittedData": None,
+            "Deployable": True,
+            "Tags": [],
+            "CAEncryptAlgorithms": [],
+            "CACommonNames": [],
+            "CAEndTimes": [],
+            "DvRevokeAuthDetail": [],
+            "CertificateExtra": {
+                "DomainNumber": str(len(sans)),
+                "OriginCertificateId": None,
+                "ReplacedBy": None,
+                "ReplacedFor": None,
+                "RenewOrder": None,
+                "SMCert": 0,
+                "CompanyType": 1,
+                "ServiceRenewCertificateId": None,
+                "ServiceOriginCertificateId": None,
+            },
+            "DvAuthDetail": {
+                "DvAuthKey": None,
+                "DvAuthValue": None,
+                "DvAuthDomain": None,
+                "DvAuthPath": None,
+                "DvAuthKeySubDomain": "",
+                "DvAuths": None,
+            },
+            "ProjectInfo": {
+                "ProjectName": "Default Project",
+                "ProjectCreatorUin": int(OWNER_UIN),
+                "ProjectCreateTime": "0000-00-00 00:00:00",
+                "ProjectResume": "default",
+                "OwnerUin": int(OWNER_UIN),
+                "ProjectId": "0",
+            },
+            "BoundResource": [],
+            "IsIgnore": False,
+            "IsSM": False,
+            "EncryptAlgorithm": "RSA 2048",
+            "PreAuditInfo": None,
+            "AutoRenewFlag": 0,
+            "HostingStatus": -1,
+            "HostingCompleteTime": "",
+            "HostingRenewCertId": "",
+            "HasRenewOrder": "",
+            "ReplaceOriCertIsDelete": False,
+            "DVAuthDeadline": None,
+            "ValidationPassedTime": "--",
+            "CertSANs": list(sans),
+            "AwaitingValidationMsg": None,
+            "AllowDownload": True,
+            "IsDNSPODResolve": False,
+            "IsPackage": False,
+            "KeyPasswordCustomFlag": False,
+            "SupportDownloadType": {"NGINX": True, "APACHE": True, "TOMCAT": True, "IIS": True, "JKS": True, "OTHER": True, "ROOT": True},
+            "CertRevokedTime": None,
+            "HostingResourceTypes": [],
+            "HostingConfig": None,
+            "IsHostingUploadRenewCert": False,
+            "ServiceId": None,
+            "ServiceStatus": None,
+            "CertServiceBeginTime": None,
+            "CertServiceEndTime": None,
+            "CertServiceShareEnabled": None,
+            "CertServiceValidCertificateCount": None,
+        }
+    )
     record.update(_validity(anchor, expires_in, validity_days))
     return record
 
 
 def _submitted_data(domain: str) -> dict:
     return {
-        "CsrType": "parse", "CsrContent": "-----BEGIN CERTIFICATE REQUEST-----\nMIIBemulator\n-----END CERTIFICATE REQUEST-----",
-        "CertificateDomain": domain, "DomainList": [domain], "KeyPassword": KEY_PASSWORD,
-        "OrganizationName": "Example Ltd", "OrganizationDivision": "IT", "OrganizationAddress": "1 Example Road",
-        "OrganizationCountry": "CN", "OrganizationCity": "Shenzhen", "OrganizationRegion": "Guangdong", "PostalCode": "518000",
-        "PhoneAreaCode": "0755", "PhoneNumber": "12345678", "AdminFirstName": "Ada", "AdminLastName": "Admin",
-        "AdminPhoneNum": "13800000000", "AdminEmail": "admin@example.com", "AdminPosition": "CTO",
-        "ContactFirstName": "Carl", "ContactLastName": "Contact", "ContactNumber": "13900000000",
-        "ContactEmail": "contact@example.com", "ContactPosition": "Engineer", "VerifyType": "DNS",
+        "CsrType": "parse",
+        "CsrContent": "-----BEGIN CERTIFICATE REQUEST-----\nMIIBemulator\n-----END CERTIFICATE REQUEST-----",
+        "CertificateDomain": domain,
+        "DomainList": [domain],
+        "KeyPassword": KEY_PASSWORD,
+        "OrganizationName": "Example Ltd",
+        "OrganizationDivision": "IT",
+        "OrganizationAddress": "1 Example Road",
+        "OrganizationCountry": "CN",
+        "OrganizationCity": "Shenzhen",
+        "OrganizationRegion": "Guangdong",
+        "PostalCode": "518000",
+        "PhoneAreaCode": "0755",
+        "PhoneNumber": "12345678",
+        "AdminFirstName": "Ada",
+        "AdminLastName": "Admin",
+        "AdminPhoneNum": "13800000000",
+        "AdminEmail": "admin@example.com",
+        "AdminPosition": "CTO",
+        "ContactFirstName": "Carl",
+        "ContactLastName": "Contact",
+        "ContactNumber": "13900000000",
+        "ContactEmail": "contact@example.com",
+        "ContactPosition": "Engineer",
+        "VerifyType": "DNS",
     }
 
 
@@ -158,26 +330,50 @@ def named_fixtures(anchor: datetime.datetime) -> list[dict]:
     expired.update({"Status": 3, "StatusName": "已过期", "Deployable": False, "RenewAble": True, "AllowDownload": False})
 
     wildcard = _base_record("WiLd0004", "*.example.com", ["*.example.com", "example.com", "*.shop.example.com"], anchor, FIXTURE_EXPIRY_DAYS["WiLd0004"], 365)
-    wildcard.update({"IsWildcard": True, "PackageType": "12", "ProductZhName": "TrustAsia DV wildcard",
-                     "PackageTypeName": "TrustAsia DV wildcard", "Alias": "wildcard"})
+    wildcard.update(
+        {"IsWildcard": True, "PackageType": "12", "ProductZhName": "TrustAsia DV wildcard", "PackageTypeName": "TrustAsia DV wildcard", "Alias": "wildcard"}
+    )
 
     keyp = _base_record("KeYp0006", "secure.example.com", ["secure.example.com"], anchor, FIXTURE_EXPIRY_DAYS["KeYp0006"], 365)
-    keyp.update({"From": "upload", "PackageType": None, "ProductZhName": None, "PackageTypeName": None, "IsDv": False,
-                 "Alias": "uploaded with key password", "SubmittedData": _submitted_data("secure.example.com"),
-                 "KeyPasswordCustomFlag": True, "VerifyType": None})
+    keyp.update(
+        {
+            "From": "upload",
+            "PackageType": None,
+            "ProductZhName": None,
+            "PackageTypeName": None,
+            "IsDv": False,
+            "Alias": "uploaded with key password",
+            "SubmittedData": _submitted_data("secure.example.com"),
+            "KeyPasswordCustomFlag": True,
+            "VerifyType": None,
+        }
+    )
 
     ca_end = not_after(anchor, FIXTURE_EXPIRY_DAYS["CaCe0007"])
     ca_cert = _base_record("CaCe0007", "Example Internal Root CA", [], anchor, FIXTURE_EXPIRY_DAYS["CaCe0007"], 5 * 365)
-    ca_cert.update({"CertificateType": "CA", "From": "upload", "PackageType": None, "ProductZhName": None, "PackageTypeName": None,
-                    "IsDv": False, "Alias": "internal root", "CAEncryptAlgorithms": ["RSA 2048"],
-                    "CACommonNames": ["Example Internal Root CA"], "CAEndTimes": [beijing_time(ca_end)], "VerifyType": None})
+    ca_cert.update(
+        {
+            "CertificateType": "CA",
+            "From": "upload",
+            "PackageType": None,
+            "ProductZhName": None,
+            "PackageTypeName": None,
+            "IsDv": False,
+            "Alias": "internal root",
+            "CAEncryptAlgorithms": ["RSA 2048"],
+            "CACommonNames": ["Example Internal Root CA"],
+            "CAEndTimes": [beijing_time(ca_end)],
+            "VerifyType": None,
+        }
+    )
 
     unicode_cert = _base_record("UnIc0008", "bücher.example", ["bücher.example", "xn--fiqs8s.example"], anchor, FIXTURE_EXPIRY_DAYS["UnIc0008"], 90)
     unicode_cert.update({"Alias": "生产环境证书 — ünïcödé ✓", "StatusName": "已颁发"})
 
     bad_times = _base_record("BaDt0009", "odd.example.com", ["odd.example.com"], anchor, 100, 365)
-    bad_times.update({"CertBeginTime": "0000-00-00 00:00:00", "CertEndTime": "2024-11-06 08:00:0", "InsertTime": "--",
-                      "IsExpiring": None, "Alias": "odd times"})
+    bad_times.update(
+        {"CertBeginTime": "0000-00-00 00:00:00", "CertEndTime": "2024-11-06 08:00:0", "InsertTime": "--", "IsExpiring": None, "Alias": "odd times"}
+    )
 
     return [normal, soon, expired, wildcard, null_record("NuLl0005"), keyp, ca_cert, unicode_cert, bad_times]
 

@@ -28,7 +28,7 @@ class SlidingWindowLimiter:
             return True
         with self._lock:
             times = self._arrivals.setdefault(key, [])
-            del times[:bisect.bisect_left(times, arrival - _RETENTION)]
+            del times[: bisect.bisect_left(times, arrival - _RETENTION)]
             # Count accepted arrivals in (arrival - 1 s, arrival + 1 s): requests are handled
             # concurrently, so a neighbour that arrived just after us may already be recorded.
             low = bisect.bisect_right(times, arrival - WINDOW)

@@ -31,8 +31,9 @@ class RequestLog:
     def count(self, action: str | None = None, outcome: str | None = None) -> int:
         """Number of records matching the optional action and outcome."""
         with self._lock:
-            return sum(1 for entry in self._entries
-                       if (action is None or entry.get("action") == action) and (outcome is None or entry.get("outcome") == outcome))
+            return sum(
+                1 for entry in self._entries if (action is None or entry.get("action") == action) and (outcome is None or entry.get("outcome") == outcome)
+            )
 
     def clear(self) -> None:
         """Forget the in-memory records (the file, an audit trail, is kept)."""

@@ -18,8 +18,9 @@ class ApiError(Exception):
 class Reply:
     """What the handler writes back; ``reset`` means close the connection without answering."""
 
-    def __init__(self, status: int = 200, content_type: str = "application/json", body: bytes = b"", outcome: str = "ok",
-                 delay: float = 0.0, reset: bool = False) -> None:
+    def __init__(
+        self, status: int = 200, content_type: str = "application/json", body: bytes = b"", outcome: str = "ok", delay: float = 0.0, reset: bool = False
+    ) -> None:
         self.status = status
         self.content_type = content_type
         self.body = body
@@ -58,6 +59,8 @@ def error_reply(code: str, message: str, request_id: str, outcome: str | None = 
 def html_reply(status: int, outcome: str) -> Reply:
     """An nginx-style gateway error page, as a load balancer in front of the API would send."""
     reason = {502: "Bad Gateway", 503: "Service Temporarily Unavailable"}.get(status, "Error")
-    body = ("<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n<center><h1>%d %s</h1></center>\r\n"
-            "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n" % (status, reason, status, reason))
+    body = (
+        "<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n<center><h1>%d %s</h1></center>\r\n"
+        "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n" % (status, reason, status, reason)
+    )
     return Reply(status=status, content_type="text/html", body=body.encode("ascii"), outcome=outcome)

@@ -77,9 +77,9 @@ class Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         emu = self.server.emulator
         if path.startswith(CONTROL_PREFIX):
-            reply = self._control(emu, method, path[len(CONTROL_PREFIX):], body)
+            reply = self._control(emu, method, path[len(CONTROL_PREFIX) :], body)
         elif path.startswith(METADATA_PREFIX) and method == "GET":
-            reply = metadata_reply(emu, path[len(METADATA_PREFIX):])
+            reply = metadata_reply(emu, path[len(METADATA_PREFIX) :])
         else:
             reply = api.handle(emu, api.ApiRequest(method, path, self.headers, body, arrival))
             reply.delay += emu.latency
@@ -166,5 +166,6 @@ def metadata_reply(emu, name: str) -> Reply:
         return text_reply("<html>metadata service hiccup</html> {not json")
     secret_id, secret_key, token, expires = emu.keys.issue_temporary(emu.metadata_ttl)
     expiration = datetime.datetime.fromtimestamp(expires, tz=datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return json_reply({"TmpSecretId": secret_id, "TmpSecretKey": secret_key, "Token": token, "ExpiredTime": expires,
-                       "Expiration": expiration, "Code": "Success"})
+    return json_reply(
+        {"TmpSecretId": secret_id, "TmpSecretKey": secret_key, "Token": token, "ExpiredTime": expires, "Expiration": expiration, "Code": "Success"}
+    )

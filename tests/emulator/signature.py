@@ -18,9 +18,7 @@ UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 
 Authorization = namedtuple("Authorization", "secret_id date service signed_headers signature")
 
-_AUTH_RE = re.compile(
-    r"^TC3-HMAC-SHA256 Credential=(?P<credential>[^,\s]+), SignedHeaders=(?P<signed>[^,\s]+), Signature=(?P<signature>[0-9a-fA-F]+)$"
-)
+_AUTH_RE = re.compile(r"^TC3-HMAC-SHA256 Credential=(?P<credential>[^,\s]+), SignedHeaders=(?P<signed>[^,\s]+), Signature=(?P<signature>[0-9a-fA-F]+)$")
 
 
 class AuthorizationError(ValueError):
@@ -33,8 +31,9 @@ def parse_authorization(value: str | None) -> Authorization:
         raise AuthorizationError("the Authorization header is missing")
     match = _AUTH_RE.match(value.strip())
     if not match:
-        raise AuthorizationError("the Authorization header is not of the form "
-                                 "'TC3-HMAC-SHA256 Credential=<id>/<date>/<service>/tc3_request, SignedHeaders=<h1;h2>, Signature=<hex>'")
+        raise AuthorizationError(
+            "the Authorization header is not of the form 'TC3-HMAC-SHA256 Credential=<id>/<date>/<service>/tc3_request, SignedHeaders=<h1;h2>, Signature=<hex>'"
+        )
     parts = match.group("credential").split("/")
     if len(parts) != 4 or not all(parts):
         raise AuthorizationError("the Credential of the Authorization header must be <SecretId>/<date>/<service>/tc3_request")
@@ -85,21 +84,36 @@ def compute_signature(secret_key: str, timestamp: int, date: str, service: str, 
     return hmac.new(signing_key(secret_key, date, service), to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def sign(secret_key: str, timestamp: int, service: str, headers: dict[str, str], signed_headers: list[str], body: bytes,
-         method: str = "POST", query: str = "", date: str | None = None) -> str:
+def sign(
+    secret_key: str,
+    timestamp: int,
+    service: str,
+    headers: dict[str, str],
+    signed_headers: list[str],
+    body: bytes,
+    method: str = "POST",
+    query: str = "",
+    date: str | None = None,
+) -> str:
     """Signature of a whole request; ``headers`` maps lower-case names to values (helper for tests and tools)."""
     date = date or scope_date(timestamp)
     canonical = canonical_request(method, query, headers, signed_headers, payload_hash(body))
     return compute_signature(secret_key, timestamp, date, service, canonical)
 
 
-def build_authorization(secret_id: str, secret_key: str, timestamp: int, headers: dict[str, str], body: bytes,
-                        signed_headers: tuple[str, ...] = ("content-type", "host"), service: str = "ssl") -> str:
+def build_authorization(
+    secret_id: str,
+    secret_key: str,
+    timestamp: int,
+    headers: dict[str, str],
+    body: bytes,
+    signed_headers: tuple[str, ...] = ("content-type", "host"),
+    service: str = "ssl",
+) -> str:
     """Authorization header value for a POST request (what a correct client sends)."""
     date = scope_date(timestamp)
     signature = sign(secret_key, timestamp, service, headers, list(signed_headers), body, date=date)
-    return "%s Credential=%s/%s/%s/%s, SignedHeaders=%s, Signature=%s" % (
-        ALGORITHM, secret_id, date, service, TERMINATOR, ";".join(signed_headers), signature)
+    return "%s Credential=%s/%s/%s/%s, SignedHeaders=%s, Signature=%s" % (ALGORITHM, secret_id, date, service, TERMINATOR, ";".join(signed_headers), signature)
 
 
 def signature_matches(expected: str, provided: str) -> bool:

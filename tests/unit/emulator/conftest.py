@@ -19,8 +19,15 @@ class ApiClient:
         self.session = requests.Session()
         self.verify: str | None = None  # per request: REQUESTS_CA_BUNDLE in the environment would override the session's
 
-    def headers(self, action: str, body: bytes, secret_id: str = DEMO_SECRET_ID, secret_key: str = DEMO_SECRET_KEY,
-                timestamp: int | None = None, token: str | None = None) -> dict[str, str]:
+    def headers(
+        self,
+        action: str,
+        body: bytes,
+        secret_id: str = DEMO_SECRET_ID,
+        secret_key: str = DEMO_SECRET_KEY,
+        timestamp: int | None = None,
+        token: str | None = None,
+    ) -> dict[str, str]:
         """Correctly signed headers for ``body``."""
         timestamp = int(time.time()) if timestamp is None else timestamp
         host = self.emulator.endpoint

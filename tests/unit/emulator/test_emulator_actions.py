@@ -61,11 +61,14 @@ def test_unicode_is_sent_as_utf8(client):
     assert json.loads(raw)["Response"]["StatusName"] == "已颁发"
 
 
-@pytest.mark.parametrize("params, code", [
-    ({}, "MissingParameter"),
-    ({"CertificateId": 12}, "InvalidParameter"),
-    ({"CertificateId": "nope0000"}, "FailedOperation.CertificateNotFound"),
-])
+@pytest.mark.parametrize(
+    "params, code",
+    [
+        ({}, "MissingParameter"),
+        ({"CertificateId": 12}, "InvalidParameter"),
+        ({"CertificateId": "nope0000"}, "FailedOperation.CertificateNotFound"),
+    ],
+)
 def test_describe_certificate_errors(client, params, code):
     response = client.call("DescribeCertificate", params)
     assert response["Error"]["Code"] == code
@@ -126,10 +129,20 @@ def test_filters(make_client):
         assert {item["Status"] for item in several["Certificates"]} == {0, 10}
 
 
-@pytest.mark.parametrize("params", [
-    {"Offset": -1}, {"Limit": "10"}, {"Offset": True}, {"CertIds": "NoRm0001"}, {"CertIds": [1]},
-    {"CertificateStatus": ["1"]}, {"CertificateStatus": 1}, {"SearchKey": 5}, {"CertificateType": ["CA"]},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"Offset": -1},
+        {"Limit": "10"},
+        {"Offset": True},
+        {"CertIds": "NoRm0001"},
+        {"CertIds": [1]},
+        {"CertificateStatus": ["1"]},
+        {"CertificateStatus": 1},
+        {"SearchKey": 5},
+        {"CertificateType": ["CA"]},
+    ],
+)
 def test_list_parameter_types(client, params):
     assert client.code("DescribeCertificates", params) == "InvalidParameter"
 

@@ -113,8 +113,10 @@ def test_temporary_key_needs_its_token(client):
 
 def test_expired_temporary_key(emulator, client):
     emulator.add_temp_key("AKIDold", "old-secret", "old-token", expires=time.time() - 1)
-    assert client.code("DescribeCertificate", {"CertificateId": "NoRm0001"}, secret_id="AKIDold", secret_key="old-secret",
-                       token="old-token") == "AuthFailure.TokenFailure"
+    assert (
+        client.code("DescribeCertificate", {"CertificateId": "NoRm0001"}, secret_id="AKIDold", secret_key="old-secret", token="old-token")
+        == "AuthFailure.TokenFailure"
+    )
 
 
 @pytest.mark.parametrize("action", ["DescribeCertificate", "DescribeCertificates"])
@@ -124,16 +126,19 @@ def test_denied_key_is_unauthorized(client, action):
     assert "ssl:%s" % action in response["Error"]["Message"]
 
 
-@pytest.mark.parametrize("header, value, code", [
-    ("X-TC-Action", "DeleteCertificate", "InvalidAction"),
-    ("X-TC-Action", None, "InvalidAction"),
-    ("X-TC-Version", "2018-01-01", "NoSuchVersion"),
-    ("X-TC-Timestamp", "soon", "InvalidParameter"),
-    ("X-TC-Timestamp", None, "MissingParameter"),
-    ("Content-Type", "application/json; charset=utf-8", "UnsupportedProtocol"),
-    ("Authorization", None, "AuthFailure.InvalidAuthorization"),
-    ("Authorization", "TC3-HMAC-SHA256 garbage", "AuthFailure.InvalidAuthorization"),
-])
+@pytest.mark.parametrize(
+    "header, value, code",
+    [
+        ("X-TC-Action", "DeleteCertificate", "InvalidAction"),
+        ("X-TC-Action", None, "InvalidAction"),
+        ("X-TC-Version", "2018-01-01", "NoSuchVersion"),
+        ("X-TC-Timestamp", "soon", "InvalidParameter"),
+        ("X-TC-Timestamp", None, "MissingParameter"),
+        ("Content-Type", "application/json; charset=utf-8", "UnsupportedProtocol"),
+        ("Authorization", None, "AuthFailure.InvalidAuthorization"),
+        ("Authorization", "TC3-HMAC-SHA256 garbage", "AuthFailure.InvalidAuthorization"),
+    ],
+)
 def test_protocol_errors(client, header, value, code):
     headers = client.headers("DescribeCertificate", BODY)
     if value is None:

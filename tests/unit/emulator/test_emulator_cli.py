@@ -18,8 +18,9 @@ COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirnam
 
 def start_cli(tmp_path, *options):
     port_file = tmp_path / "port"
-    process = subprocess.Popen([sys.executable, "-m", "tests.emulator", "--port-file", str(port_file)] + list(options),
-                               cwd=COLLECTION_ROOT, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.emulator", "--port-file", str(port_file)] + list(options), cwd=COLLECTION_ROOT, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + 10
     while not port_file.exists():
         if process.poll() is not None or time.monotonic() > deadline:
@@ -32,8 +33,9 @@ def start_cli(tmp_path, *options):
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_cli_serves_and_stops_cleanly(tmp_path, stop_signal):
     log = tmp_path / "log.jsonl"
-    process, port = start_cli(tmp_path, "--fault", "internal_error:1:DescribeCertificate", "--key", "AKIDcli:cli-secret",
-                              "--log", str(log), "--generate", "3", "--rate-limit", "5")
+    process, port = start_cli(
+        tmp_path, "--fault", "internal_error:1:DescribeCertificate", "--key", "AKIDcli:cli-secret", "--log", str(log), "--generate", "3", "--rate-limit", "5"
+    )
     try:
         assert requests.get("http://127.0.0.1:%d/_emulator/health" % port, timeout=5).json() == {"ok": True}
         faults = requests.get("http://127.0.0.1:%d/_emulator/faults" % port, timeout=5).json()
@@ -47,11 +49,13 @@ def test_cli_serves_and_stops_cleanly(tmp_path, stop_signal):
 
 
 def test_cli_rejects_bad_options(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "tests.emulator", "--fault", "meteor"], cwd=COLLECTION_ROOT,
-                            capture_output=True, text=True, timeout=30, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.emulator", "--fault", "meteor"], cwd=COLLECTION_ROOT, capture_output=True, text=True, timeout=30, check=False
+    )
     assert result.returncode == 2
-    result = subprocess.run([sys.executable, "-m", "tests.emulator", "--host", "0.0.0.0"], cwd=COLLECTION_ROOT,
-                            capture_output=True, text=True, timeout=30, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.emulator", "--host", "0.0.0.0"], cwd=COLLECTION_ROOT, capture_output=True, text=True, timeout=30, check=False
+    )
     assert result.returncode == 2 and "loopback" in result.stderr
 
 

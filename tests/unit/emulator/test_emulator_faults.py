@@ -17,13 +17,16 @@ def send(client, action="DescribeCertificate", body=BODY, timeout=10):
     return client.post(client.headers(action, body), body, timeout=timeout)
 
 
-@pytest.mark.parametrize("kind, code", [
-    ("internal_error", "InternalError"),
-    ("request_limit", "RequestLimitExceeded"),
-    ("rate_limit", "LimitExceeded.RateLimitExceeded"),
-    ("service_unavailable", "ServiceUnavailable"),
-    ("unauthorized", "AuthFailure.UnauthorizedOperation"),
-])
+@pytest.mark.parametrize(
+    "kind, code",
+    [
+        ("internal_error", "InternalError"),
+        ("request_limit", "RequestLimitExceeded"),
+        ("rate_limit", "LimitExceeded.RateLimitExceeded"),
+        ("service_unavailable", "ServiceUnavailable"),
+        ("unauthorized", "AuthFailure.UnauthorizedOperation"),
+    ],
+)
 def test_api_error_faults(emulator, client, kind, code):
     emulator.add_fault(kind)
     reply = send(client)

@@ -23,8 +23,7 @@ def test_jsonl_log_has_outcomes_and_no_secrets(tmp_path, make_client):
         client = make_client(emu)
         assert client.code("DescribeCertificate", {"CertificateId": "NoRm0001"}) is None
         assert client.code("DescribeCertificate", {"CertificateId": "nope0000"}) == "FailedOperation.CertificateNotFound"
-        assert client.code("DescribeCertificate", {"CertificateId": "NoRm0001"}, secret_id=TEMP_SECRET_ID, secret_key=TEMP_SECRET_KEY,
-                           token=TEMP_TOKEN) is None
+        assert client.code("DescribeCertificate", {"CertificateId": "NoRm0001"}, secret_id=TEMP_SECRET_ID, secret_key=TEMP_SECRET_KEY, token=TEMP_TOKEN) is None
         assert client.code("DescribeCertificates", {}, secret_key="wrong") == "AuthFailure.SignatureFailure"
         memory = emu.requests
     text = path.read_text(encoding="utf-8")

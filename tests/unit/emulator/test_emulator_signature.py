@@ -28,12 +28,18 @@ def test_vector_b_older_official_example():
     assert result == "72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168"
 
 
-@pytest.mark.parametrize("host, timestamp, body, expected", [
-    ("ssl.tencentcloudapi.com", 1700000000, b'{"CertificateId": "Juz8JAxn"}',
-     "d70da908fac8226f333d368b3b8c59d4156b2af72bc852308ed800310ac8bcf7"),
-    ("ssl.intl.tencentcloudapi.com", 1735689599, b'{"Offset": 0, "Limit": 1000, "CertIds": ["Juz8JAxn", "a90XEOtj"]}',
-     "51e01e6ce1209fcaa5fdc9aa03e498eebcfc5c302a8f2c385700cec637d56a48"),
-])
+@pytest.mark.parametrize(
+    "host, timestamp, body, expected",
+    [
+        ("ssl.tencentcloudapi.com", 1700000000, b'{"CertificateId": "Juz8JAxn"}', "d70da908fac8226f333d368b3b8c59d4156b2af72bc852308ed800310ac8bcf7"),
+        (
+            "ssl.intl.tencentcloudapi.com",
+            1735689599,
+            b'{"Offset": 0, "Limit": 1000, "CertIds": ["Juz8JAxn", "a90XEOtj"]}',
+            "51e01e6ce1209fcaa5fdc9aa03e498eebcfc5c302a8f2c385700cec637d56a48",
+        ),
+    ],
+)
 def test_sdk_vectors_v1_v2(host, timestamp, body, expected):
     headers = {"content-type": "application/json", "host": host}
     assert signature.sign("Gu5t9xGARNpq86cd98joQYCN3EXAMPLE", timestamp, "ssl", headers, ["content-type", "host"], body) == expected
@@ -50,10 +56,17 @@ def test_sdk_vector_v3_get():
 
 
 def test_build_authorization_matches_v1():
-    value = signature.build_authorization("AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE", 1700000000,
-                                          {"content-type": "application/json", "host": "ssl.tencentcloudapi.com"}, b'{"CertificateId": "Juz8JAxn"}')
-    assert value == ("TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE/2023-11-14/ssl/tc3_request, "
-                     "SignedHeaders=content-type;host, Signature=d70da908fac8226f333d368b3b8c59d4156b2af72bc852308ed800310ac8bcf7")
+    value = signature.build_authorization(
+        "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE",
+        "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE",
+        1700000000,
+        {"content-type": "application/json", "host": "ssl.tencentcloudapi.com"},
+        b'{"CertificateId": "Juz8JAxn"}',
+    )
+    assert value == (
+        "TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE/2023-11-14/ssl/tc3_request, "
+        "SignedHeaders=content-type;host, Signature=d70da908fac8226f333d368b3b8c59d4156b2af72bc852308ed800310ac8bcf7"
+    )
     parsed = signature.parse_authorization(value)
     assert parsed.secret_id == "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"
     assert parsed.date == "2023-11-14"
@@ -61,16 +74,19 @@ def test_build_authorization_matches_v1():
     assert parsed.signed_headers == ["content-type", "host"]
 
 
-@pytest.mark.parametrize("value", [
-    None,
-    "",
-    "Bearer abc",
-    "TC3-HMAC-SHA256 Credential=AKID/2023-11-14/ssl, SignedHeaders=content-type;host, Signature=ab",
-    "TC3-HMAC-SHA256 Credential=AKID/2023-11-14/ssl/tc4_request, SignedHeaders=content-type;host, Signature=ab",
-    "TC3-HMAC-SHA256 Credential=AKID/2023-11-14/ssl/tc3_request, SignedHeaders=Content-Type;host, Signature=ab",
-    "TC3-HMAC-SHA256 Credential=AKID/2023-11-14/ssl/tc3_request,SignedHeaders=content-type;host,Signature=ab",
-    "TC3-HMAC-SHA256 Credential=AKID/2023-11-14/ssl/tc3_request, SignedHeaders=content-type;host, Signature=xyz",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        "",
+        "Bearer abc",
+        "TC3-HMAC-SHA256 Credential=AKID/2023-11-14/ssl, SignedHeaders=content-type;host, Signature=ab",
+        "TC3-HMAC-SHA256 Credential=AKID/2023-11-14/ssl/tc4_request, SignedHeaders=content-type;host, Signature=ab",
+        "TC3-HMAC-SHA256 Credential=AKID/2023-11-14/ssl/tc3_request, SignedHeaders=Content-Type;host, Signature=ab",
+        "TC3-HMAC-SHA256 Credential=AKID/2023-11-14/ssl/tc3_request,SignedHeaders=content-type;host,Signature=ab",
+        "TC3-HMAC-SHA256 Credential=AKID/2023-11-14/ssl/tc3_request, SignedHeaders=content-type;host, Signature=xyz",
+    ],
+)
 def test_malformed_authorization_is_rejected(value):
     with pytest.raises(signature.AuthorizationError):
         signature.parse_authorization(value)

@@ -3,7 +3,7 @@
 # rendered by ansible-playbook against the local API emulator, API calls counted from its request log.
 set -eu
 cd "$(dirname "$0")"
-# shellcheck source=../setup_emulator/emulator.sh
+# shellcheck source=SCRIPTDIR/../setup_emulator/emulator.sh
 source ../setup_emulator/emulator.sh
 
 export LEAK_SECRET_ID=AKIDlookupleak0000000000000000001
@@ -48,7 +48,7 @@ PY
 )"
 echo "fleet: 20 hosts, 40 lookups, $calls DescribeCertificate request(s) for WiLd0004"
 [ "$calls" -eq 1 ]
-[ "$(ls "$OUT_DIR" | wc -l)" -eq 20 ]
+[ "$(find "$OUT_DIR" -type f | wc -l)" -eq 20 ]
 
 # The cache is owner-only and holds no secret; -vvvv output holds none either.
 [ "$(stat -c %a "$CLOUDCERT_TENCENT_CACHE_DIR")" = 700 ]
@@ -63,4 +63,4 @@ for secret in "$LEAK_SECRET_KEY" "$KEY_PASSWORD"; do
     exit 1
   fi
 done
-echo "secret scan: $(wc -c <"$OUT") bytes of -vvvv output and $(ls "$CLOUDCERT_TENCENT_CACHE_DIR" | wc -l) cache files clean"
+echo "secret scan: $(wc -c <"$OUT") bytes of -vvvv output and $(find "$CLOUDCERT_TENCENT_CACHE_DIR" -name "*.json" | wc -l) cache files clean"

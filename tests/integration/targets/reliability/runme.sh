@@ -2,7 +2,7 @@
 # Reliability: odd answers, timeouts, DNS failure, bad input, TLS, and the emulator dying mid-run.
 set -eu
 cd "$(dirname "$0")"
-# shellcheck source=../setup_emulator/emulator.sh
+# shellcheck source=SCRIPTDIR/../setup_emulator/emulator.sh
 source ../setup_emulator/emulator.sh
 
 start_emulator --generate 200

@@ -6,7 +6,13 @@
 #   start_emulator [emulator options...]   # sets EMULATOR_URL, EMULATOR_PORT, EMULATOR_LOG, EMULATOR_METADATA_URL
 #   stop_emulator                          # also runs on EXIT
 
+# ansible-test runs targets from a copy of tests/integration, so the collection (and tests/emulator)
+# is found through ANSIBLE_COLLECTIONS_PATH there; a plain checkout has it four levels up.
 COLLECTION_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)"
+if [ ! -d "$COLLECTION_ROOT/tests/emulator" ]; then
+  COLLECTION_ROOT="${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/cloudcert/tencent"
+fi
+[ -d "$COLLECTION_ROOT/tests/emulator" ] || { echo "cannot find tests/emulator of cloudcert.tencent" >&2; exit 1; }
 EMULATOR_PYTHON="${ANSIBLE_TEST_PYTHON_INTERPRETER:-$(command -v python3)}"
 EMULATOR_DIR="$(mktemp -d "${TMPDIR:-/tmp}/cloudcert-emulator.XXXXXX")"
 EMULATOR_PID=""

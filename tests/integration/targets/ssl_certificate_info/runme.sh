@@ -3,7 +3,7 @@
 # local API emulator (signature checks, fixtures, 10 requests/s limit, faults on demand).
 set -eu
 cd "$(dirname "$0")"
-# shellcheck source=../setup_emulator/emulator.sh
+# shellcheck source=SCRIPTDIR/../setup_emulator/emulator.sh
 source ../setup_emulator/emulator.sh
 
 # Distinctive secrets for the leak check; they exist only in this emulator run.

@@ -3,7 +3,7 @@
 # each gets a small venv with requests (cached), then runs real tasks against the emulator.
 set -eu
 cd "$(dirname "$0")"
-# shellcheck source=../setup_emulator/emulator.sh
+# shellcheck source=SCRIPTDIR/../setup_emulator/emulator.sh
 source ../setup_emulator/emulator.sh
 
 VENVS="${CLOUDCERT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cloudcert-tencent}/target-pythons"
@@ -11,7 +11,7 @@ target_venv() {  # target_venv X.Y -> path of a python with requests
   local version="$1" real="" candidate venv
   # pyenv shims on PATH may exist yet fail ("command not found"), so try each candidate for real.
   for candidate in "$(command -v "python$version" || true)" \
-      $(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$version".*/bin/python"$version" 2>/dev/null | sort -rV) \
+      $(find "${PYENV_ROOT:-$HOME/.pyenv}/versions" -maxdepth 3 -path "*/$version.*/bin/python$version" 2>/dev/null | sort -rV) \
       "/usr/bin/python$version"; do
     if [ -n "$candidate" ] && "$candidate" -c 'import sys' >/dev/null 2>&1; then real="$candidate"; break; fi
   done
@@ -26,7 +26,7 @@ target_venv() {  # target_venv X.Y -> path of a python with requests
   echo "$venv/bin/python"
 }
 
-start_emulator
+start_emulator --rate-limit 10
 KEYS_FILE="$EMULATOR_DIR/keys.json"
 (cd "$COLLECTION_ROOT" && "$EMULATOR_PYTHON" -c '
 import json, sys
