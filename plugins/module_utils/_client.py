@@ -33,6 +33,52 @@ except ImportError:  # pragma: no cover - exercised by the sanity import test
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
+
+def _paced_pool_classes(limiter) -> dict:
+    """urllib3 pool classes whose connections take the rate-limit permit right before writing a request.
+
+    The server counts arrivals, so the permit is taken after the TCP and TLS handshakes of a new
+    connection and after requests has prepared the request: a handshake of several round trips
+    on the first burst cannot push those requests into the next second's window, and a busy
+    machine cannot bunch more than ``rate`` arrivals into one second. Retries pass here too.
+    """
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class _Paced:
+        def request(self, *args, **kwargs):
+            if getattr(self, "sock", None) is None:
+                self.connect()  # the pool has set the connect timeout on this connection already
+            limiter.acquire()
+            return super().request(*args, **kwargs)
+
+    http_conn = type("PacedHTTPConnection", (_Paced, HTTPConnection), {})
+    https_conn = type("PacedHTTPSConnection", (_Paced, HTTPSConnection), {})
+    return {
+        "http": type("PacedHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}),
+        "https": type("PacedHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}),
+    }
+
+
+if HAS_REQUESTS:
+
+    class _PacedAdapter(HTTPAdapter):
+        """An adapter whose pools (direct and through proxies) pace requests with ``limiter``."""
+
+        def __init__(self, limiter, **kwargs) -> None:
+            self._pool_classes = _paced_pool_classes(limiter)
+            super().__init__(**kwargs)
+
+        def init_poolmanager(self, *args, **kwargs) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = self._pool_classes
+
+        def proxy_manager_for(self, proxy, **proxy_kwargs):
+            manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+            manager.pool_classes_by_scheme = self._pool_classes
+            return manager
+
+
 COLLECTION_VERSION = "0.1.0"
 REQUEST_CLIENT = "ANSIBLE_CLOUDCERT_TENCENT_%s" % COLLECTION_VERSION
 SERVICE = "ssl"
@@ -149,7 +195,7 @@ class ApiClient:
     def _new_session(self, *, validate_certs: bool, ca_path: str | None):
         session = requests.Session()
         # One connection per concurrent worker; urllib3 retries off: retries are ours, with backoff.
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=MAX_WORKERS, max_retries=0)
+        adapter = _PacedAdapter(self.limiter, pool_connections=1, pool_maxsize=MAX_WORKERS, max_retries=0)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         # Passed again with every request: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override
@@ -197,8 +243,8 @@ class ApiClient:
 
     def _send_once(self, action: str, payload: bytes) -> dict:
         credential = self.credentials.get()
-        self.limiter.acquire()
-        # Sign after waiting for the limiter so the timestamp is fresh when the request leaves.
+        # The rate-limit wait happens in the adapter, right before sending; it is at most a few
+        # seconds, far inside the API's 5-minute tolerance for the signed timestamp.
         headers = self._headers(action=action, payload=payload, credential=credential, timestamp=int(self._clock()))
         with self._calls_lock:
             self._calls += 1

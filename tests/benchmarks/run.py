@@ -539,7 +539,7 @@ def plan(settings: dict) -> list:
     fam = settings["families"]
     steps = []
     if "startup" in fam:
-        steps.append(("startup", lambda b: scenario_startup(b)))
+        steps.append(("startup", scenario_startup))
     for n in settings["sizes"]:
         if "module" in fam:
             steps.append(("module_%d" % n, lambda b, n=n: scenario_module(b, n)))

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import ssl
+import subprocess
+import sys
 import time
 
 import pytest
@@ -460,17 +462,34 @@ def test_map_concurrent_stop_on_skips_unstarted_items(make_client, capture):
     assert results.count(None) == 20 - len(started)
 
 
-def test_fifty_concurrent_describes_within_the_rate_limit(make_client):
+def _emulator_process(tmp_path, *args):
+    """The emulator as its own process, as a real server is: no GIL shared with the client under test."""
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+    port_file, log = tmp_path / "port", tmp_path / "requests.jsonl"
+    command = [sys.executable, "-m", "tests.emulator", "--port", "0", "--port-file", str(port_file), "--log", str(log)] + list(args)
+    process = subprocess.Popen(command, cwd=root, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while not port_file.exists():
+        assert process.poll() is None and time.monotonic() < deadline, process.stderr.read() if process.poll() is not None else "no port"
+        time.sleep(0.05)
+    return process, "http://127.0.0.1:%s" % port_file.read_text().strip(), log
+
+
+def test_fifty_concurrent_describes_within_the_rate_limit(make_client, tmp_path):
     ids = ["NoRm0001", "SoOn0002", "ExPd0003", "WiLd0004", "NuLl0005", "KeYp0006", "CaCe0007", "UnIc0008", "BaDt0009"]
     items = [("G%07d" % n) if n % 3 else ids[n % len(ids)] for n in range(1, 51)]
-    with Emulator(port=0, rate_limit=10, generate=60) as emu:
-        client = make_client(emu.url, rate_limit=10.0, retries=0)
+    process, url, log = _emulator_process(tmp_path, "--rate-limit", "10", "--generate", "60")
+    try:
+        client = make_client(url, rate_limit=10.0, retries=0)
         started = time.monotonic()
         results = client.map_concurrent(lambda cert_id: client.call("DescribeCertificate", {"CertificateId": cert_id}), items)
         elapsed = time.monotonic() - started
-        print("\n50 concurrent DescribeCertificate at rate_limit=10 against the emulator (10/s enforced): %.2f s" % elapsed)
-        assert [getattr(r, "code", None) for r in results if not isinstance(r, dict)] == []
-        assert [r["CertificateId"] for r in results] == items
-        assert emu.count(action="DescribeCertificate") == 50
-        assert emu.count(outcome="LimitExceeded.RateLimitExceeded") == 0
-        assert emu.count(outcome="ok") == 50
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    print("\n50 concurrent DescribeCertificate at rate_limit=10 against the emulator (10/s enforced): %.2f s" % elapsed)
+    outcomes = [json.loads(line)["outcome"] for line in log.read_text().splitlines()]
+    assert [getattr(r, "code", None) for r in results if not isinstance(r, dict)] == []
+    assert [r["CertificateId"] for r in results] == items
+    assert outcomes.count("LimitExceeded.RateLimitExceeded") == 0
+    assert outcomes == ["ok"] * 50

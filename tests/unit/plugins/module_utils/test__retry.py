@@ -101,7 +101,7 @@ def test_full_jitter_bounds(attempt):
     top = backoff_delay(attempt, rand=lambda: 0.999999)
     assert top < ceiling <= DEFAULT_BACKOFF_CAP
     assert top == pytest.approx(ceiling, rel=1e-5)
-    for _ in range(50):
+    for _index in range(50):
         assert 0.0 <= backoff_delay(attempt) < ceiling
 
 
@@ -219,7 +219,7 @@ def _max_in_window(starts, window=1.0):
 def test_burst_is_allowed_then_waits():
     clock = FakeClock(0.0)
     limiter = RateLimiter(10, margin=0.0, clock=clock, sleep=clock.sleep)
-    for _ in range(10):
+    for _index in range(10):
         limiter.acquire()
     assert clock.now == 0.0  # ten starts at once: a burst
     limiter.acquire()
@@ -279,7 +279,7 @@ def test_threads_share_the_limit():
         with lock:
             granted.append(clock.now + wait)
 
-    threads = [threading.Thread(target=worker) for _ in range(23)]
+    threads = [threading.Thread(target=worker) for _index in range(23)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -212,7 +212,7 @@ def test_signature_depends_on_every_signed_input():
     for change in ({"secret_key": "key2"}, {"host": "ssl.intl.tencentcloudapi.com"}, {"timestamp": 1700086400}, {"payload": b"{ }"}, {"service": "cvm"}):
         assert _signer.sign_json_post(**dict(base, **change))["Authorization"] != reference, change
     # The timestamp within the same UTC day does not change the key, but it does change the string to sign.
-    assert _signer.sign_json_post(**dict(base, timestamp=1700000001))["Authorization"] != reference
+    assert _signer.sign_json_post(**{**base, "timestamp": 1700000001})["Authorization"] != reference
 
 
 # ---------------------------------------------------------------------------------------------------------------

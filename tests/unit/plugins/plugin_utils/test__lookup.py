@@ -395,11 +395,20 @@ def test_record_cache_unreadable_entries(cache, record, tmp_path):
     cache.write(KEY, "Juz8JAxn", record)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
-def test_record_cache_unreadable_mode(cache, record):
+def test_record_cache_unreadable_file(cache, record, monkeypatch):
+    """EACCES on the entry (mode 000 for a normal user; root ignores modes, so the error is injected)."""
     cache.write(KEY, "Juz8JAxn", record)
-    os.chmod(os.path.join(cache.directory, KEY + ".json"), 0)
+    path = os.path.join(cache.directory, KEY + ".json")
+    real_open = os.open
+
+    def refusing_open(name, flags, *args, **kwargs):
+        if os.fspath(name) == path and not flags & os.O_CREAT:
+            raise PermissionError(13, "Permission denied", name)
+        return real_open(name, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing_open)
     assert cache.read(KEY, "Juz8JAxn") is None
+    monkeypatch.setattr(os, "open", real_open)
     cache.write(KEY, "Juz8JAxn", record)
     assert cache.read(KEY, "Juz8JAxn") is not None
 
@@ -444,7 +453,7 @@ def test_ten_threads_fetch_once(tmp_path):
             except Exception as exc:  # noqa: BLE001 - collected for the assertion
                 errors.append(exc)
 
-        threads = [threading.Thread(target=worker) for _ in range(10)]
+        threads = [threading.Thread(target=worker) for _index in range(10)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -474,13 +483,14 @@ def test_ten_processes_fetch_once(tmp_path):
     go = str(tmp_path / "go")
     with Emulator(port=0, rate_limit=10, latency=0.5) as emu:
         script = CHILD.format(parent=COLLECTIONS_PARENT, name=NAME, go=go, url=emu.url, sid=DEMO_SECRET_ID, key=DEMO_SECRET_KEY, cache=str(tmp_path / "cache"))
-        env = dict(os.environ, PYTHONPATH=COLLECTIONS_PARENT)
-        children = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) for _ in range(10)]
+        # The children see what this process sees: under ansible-test, ansible itself is on sys.path, not installed.
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([COLLECTIONS_PARENT] + [p for p in sys.path if p and os.path.isdir(p)]))
+        children = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) for _index in range(10)]
         time.sleep(1.0)  # let every child import Ansible and wait at the start line
         open(go, "w").close()
         outputs = [child.communicate(timeout=60) for child in children]
-        assert all(child.returncode == 0 for child in children), [err.decode()[-500:] for _, err in outputs]
-        assert all(out.decode().strip() == "['SoOn0002', 'NoRm0001']" for out, _ in outputs)
+        assert all(child.returncode == 0 for child in children), [err.decode()[-500:] for _out, err in outputs]
+        assert all(out.decode().strip() == "['SoOn0002', 'NoRm0001']" for out, _err in outputs)
         assert emu.count(action="DescribeCertificate") == 2
         assert {entry["params"]["CertificateId"] for entry in emu.requests} == {"SoOn0002", "NoRm0001"}
     for path in (tmp_path / "cache").iterdir():
