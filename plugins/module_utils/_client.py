@@ -12,6 +12,7 @@ It knows nothing of Ansible beyond running on a target (no controller imports).
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 import time
@@ -198,9 +199,13 @@ class ApiClient:
         adapter = _PacedAdapter(self.limiter, pool_connections=1, pool_maxsize=MAX_WORKERS, max_retries=0)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
-        # Passed again with every request: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override
-        # ``session.verify``, which would silently undo validate_certs: false and ca_path.
-        self._verify = (ca_path or True) if validate_certs else False
+        # The environment is read once here instead of on every request: HTTPS_PROXY/NO_PROXY for this
+        # endpoint and the CA bundle variables. trust_env off also keeps ~/.netrc out, whose Basic
+        # auth would replace our signed Authorization header for a matching host.
+        session.trust_env = False
+        self._proxies = requests.utils.get_environ_proxies(self.url)
+        env_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        self._verify = (ca_path or env_bundle or True) if validate_certs else False
         session.verify = self._verify
         if not validate_certs:
             # The front end warns once in words; urllib3 would otherwise repeat it per request on stderr.
@@ -249,7 +254,7 @@ class ApiClient:
         with self._calls_lock:
             self._calls += 1
         try:
-            reply = self.session.post(self.url, data=payload, headers=headers, timeout=self.timeout, verify=self._verify)
+            reply = self.session.post(self.url, data=payload, headers=headers, timeout=self.timeout, verify=self._verify, proxies=self._proxies)
             status, body = reply.status_code, reply.content
         except requests.exceptions.SSLError as exc:
             raise TransportError(

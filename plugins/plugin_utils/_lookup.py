@@ -9,21 +9,15 @@ The lookup front end only declares documentation and calls :func:`run_lookup`. E
 talks to the API goes through the shared module_utils core, so the lookup hands out exactly the
 records the module returns.
 
-The cache (see :class:`RecordCache`) is a directory of JSON files on the controller, shared by
-every task, host and fork of a run (forks are processes, so coordination uses ``flock``).
+The cache lives in ``_cache.py``: a directory of JSON files on the controller, shared by every
+task, host and fork of a run.
 """
 
 from __future__ import annotations
 
 import configparser
-import contextlib
 import copy
-import fcntl
-import hashlib
-import json
 import os
-import tempfile
-import time
 from datetime import datetime, timezone
 
 from ansible.errors import AnsibleLookupError
@@ -31,17 +25,15 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 from ansible.utils.display import Display
 from ansible_collections.cloudcert.tencent.plugins.module_utils._certificate import DERIVED_KEYS, DETAIL_FIELDS, expiry_facts
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ConfigurationError, TencentCloudError, describe_failure
-from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import ON_MISSING, clean_ids, describe_by_ids, handle_missing
+from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import ON_MISSING, clean_ids, handle_missing
 from ansible_collections.cloudcert.tencent.plugins.module_utils._options import OPTION_NAMES, build_client
+from ansible_collections.cloudcert.tencent.plugins.plugin_utils._cache import RecordCache, default_cache_dir, fetch_records
 
 display = Display()
 
 CREDENTIAL_OPTIONS = ("secret_id", "secret_key", "security_token")
 INI_SECTION = "cloudcert_tencent"
-CACHE_VERSION = 1
 CACHE_ENV_DIR = "CLOUDCERT_TENCENT_CACHE_DIR"
-# A clock difference this large between forks is impossible on one controller; beyond it an entry is distrusted.
-CLOCK_SLACK = 5.0
 MASKED_TEXT = "********"
 _RANK = {"task options": 0, "Ansible variables": 1, "ansible.cfg": 2, "environment": 3, "default": 4}
 
@@ -228,208 +220,7 @@ def refresh_expiry(record: dict, now: datetime | None = None) -> dict:
 
 
 # --------------------------------------------------------------------------------------------
-# The cache
-
-
-def default_cache_dir(env=None) -> str:
-    env = os.environ if env is None else env
-    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "cloudcert.tencent", "lookup")
-
-
-def credential_identity(client) -> list:
-    """What the cache key says about who asks, without the secret and without network calls.
-
-    Static keys: the key id and a SHA-256 of the secret key (a rotated secret starts a new cache).
-    CVM role: the role option and metadata URL, not the temporary key id, because that id rotates
-    every few hours and reading it would cost a metadata call on every cache hit. The role's
-    permissions, not its current temporary key, decide what the API answers.
-    """
-    provider = client.credentials
-    if getattr(provider, "refreshable", False):
-        return ["cvm-role", str(getattr(provider, "role", "")), str(getattr(provider, "base_url", ""))]
-    credential = provider.get()
-    return ["key", credential.secret_id, hashlib.sha256(credential.secret_key.encode("utf-8")).hexdigest()]
-
-
-class RecordCache:
-    """One JSON file per (certificate id, credential identity, endpoint, language), owner-only.
-
-    ``<key>.json`` holds ``{"version", "certificate_id", "fetched_at", "record"}`` or ``"missing": true``
-    for an id the API did not find. ``<key>.lock`` is the flock that lets one process fetch while
-    the others wait and then read its answer. Any file that cannot be read or does not have that
-    shape is a miss and is overwritten by the next fetch.
-    """
-
-    def __init__(self, directory: str, ttl: float, *, clock=time.time, lock_wait: float = 300.0) -> None:
-        self.directory = directory
-        self.ttl = ttl
-        self._clock = clock
-        self.lock_wait = lock_wait
-        self.usable = self._prepare()
-
-    def _prepare(self) -> bool:
-        try:
-            os.makedirs(self.directory, mode=0o700, exist_ok=True)
-            info = os.stat(self.directory)
-            if info.st_uid != os.getuid():
-                # Another user's directory could feed us forged records: do not use it.
-                display.warning("cache_dir %s belongs to another user; the lookup cache is off for this run" % self.directory)
-                return False
-            if info.st_mode & 0o077:
-                os.chmod(self.directory, 0o700)
-        except OSError as exc:
-            display.warning("cache_dir %s cannot be used (%s); the lookup cache is off for this run" % (self.directory, exc.strerror))
-            return False
-        return True
-
-    @staticmethod
-    def key(identity: list, *, endpoint: str, language: str, cert_id: str) -> str:
-        material = json.dumps([CACHE_VERSION, identity, endpoint, language, cert_id], separators=(",", ":"))
-        return hashlib.sha256(material.encode("utf-8")).hexdigest()
-
-    def _path(self, key: str, suffix: str) -> str:
-        return os.path.join(self.directory, key + suffix)
-
-    def read(self, key: str, cert_id: str):
-        """("record", dict) or ("missing", None) for a fresh entry; None for a miss of any kind."""
-        try:
-            fd = os.open(self._path(key, ".json"), os.O_RDONLY | os.O_NOFOLLOW)
-        except OSError:
-            return None
-        try:
-            info = os.fstat(fd)
-            if info.st_uid != os.getuid():
-                return None
-            if info.st_mode & 0o077:
-                os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "rb", closefd=False) as handle:
-                entry = json.loads(handle.read().decode("utf-8"))
-        except (OSError, ValueError):
-            return None
-        finally:
-            os.close(fd)
-        return self._fresh(entry, cert_id)
-
-    def _fresh(self, entry, cert_id: str):
-        if not isinstance(entry, dict) or entry.get("version") != CACHE_VERSION or entry.get("certificate_id") != cert_id:
-            return None
-        fetched_at = entry.get("fetched_at")
-        if not isinstance(fetched_at, (int, float)) or isinstance(fetched_at, bool):
-            return None
-        age = self._clock() - fetched_at
-        if age >= self.ttl or age < -CLOCK_SLACK:
-            return None
-        if entry.get("missing") is True:
-            return ("missing", None)
-        record = entry.get("record")
-        return ("record", record) if isinstance(record, dict) else None
-
-    def write(self, key: str, cert_id: str, record: dict | None) -> None:
-        """Store a record (None: the id was not found) atomically; a failure only costs the cache."""
-        entry = {"version": CACHE_VERSION, "certificate_id": cert_id, "fetched_at": self._clock()}
-        if record is None:
-            entry["missing"] = True
-        else:
-            entry["record"] = record
-        try:
-            fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")  # mode 0600
-        except OSError as exc:
-            display.vvv("cloudcert.tencent: cannot write to the lookup cache %s (%s)" % (self.directory, exc.strerror))
-            return
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(entry, handle, separators=(",", ":"))
-            os.replace(temp, self._path(key, ".json"))
-        except (OSError, TypeError, ValueError) as exc:
-            display.vvv("cloudcert.tencent: cannot write a lookup cache entry (%s)" % (exc,))
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-
-    def drop(self, key: str) -> None:
-        # Lock files stay: removing one that another fork holds would let a third fork lock a new file.
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self._path(key, ".json"))
-
-    @contextlib.contextmanager
-    def locked(self, keys):
-        """Hold the exclusive locks of ``keys``, taken in sorted order so two forks never deadlock."""
-        fds = []
-        try:
-            for key in sorted(set(keys)):
-                fd = self._lock_one(key)
-                if fd is not None:
-                    fds.append(fd)
-            yield
-        finally:
-            for fd in reversed(fds):
-                with contextlib.suppress(OSError):
-                    fcntl.flock(fd, fcntl.LOCK_UN)
-                os.close(fd)
-
-    def _lock_one(self, key: str) -> int | None:
-        """An fd holding the key's lock, or None when locking is impossible (then we fetch unlocked)."""
-        try:
-            fd = os.open(self._path(key, ".lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        except OSError:
-            return None
-        deadline = time.monotonic() + self.lock_wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    display.vvv("cloudcert.tencent: gave up waiting for a lookup cache lock; fetching without it")
-                    os.close(fd)
-                    return None
-                time.sleep(0.02)
-            except OSError:
-                os.close(fd)
-                return None
-
-
-# --------------------------------------------------------------------------------------------
 # One run()
-
-
-def _collect(cache: RecordCache, keys: dict, found: dict, missing: set) -> list[str]:
-    """Fill ``found``/``missing`` from the cache; return the ids still to fetch."""
-    pending = []
-    for cert_id, key in keys.items():
-        hit = cache.read(key, cert_id)
-        if hit is None:
-            pending.append(cert_id)
-        elif hit[0] == "missing":
-            missing.add(cert_id)
-        else:
-            found[cert_id] = hit[1]
-    return pending
-
-
-def fetch_records(client, ids: list[str], *, cache: RecordCache | None, clear: bool = False, warn=None) -> tuple[dict, list[str]]:
-    """({id: record}, missing ids) for the distinct ``ids``, through the cache when there is one."""
-    unique = list(dict.fromkeys(ids))
-    if cache is None or not cache.usable:
-        return describe_by_ids(client, unique, warn=warn)
-    identity = credential_identity(client)
-    keys = {cert_id: cache.key(identity, endpoint=client.url, language=client.language, cert_id=cert_id) for cert_id in unique}
-    if clear:
-        for key in keys.values():
-            cache.drop(key)
-    found, missing = {}, set()
-    pending = _collect(cache, keys, found, missing)
-    if pending:
-        with cache.locked(keys[cert_id] for cert_id in pending):
-            # Another fork may have fetched while we waited for the lock: read again before asking.
-            pending = _collect(cache, {cert_id: keys[cert_id] for cert_id in pending}, found, missing)
-            if pending:
-                fetched, gone = describe_by_ids(client, pending, warn=warn)
-                for cert_id in pending:
-                    cache.write(keys[cert_id], cert_id, fetched.get(cert_id))
-                found.update(fetched)
-                missing.update(gone)
-    return found, [cert_id for cert_id in unique if cert_id in missing]
 
 
 def _ids_from_terms(terms) -> list[str]:

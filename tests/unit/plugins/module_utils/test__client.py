@@ -409,6 +409,17 @@ def test_https_proxy_is_used_for_remote_hosts(make_client, monkeypatch):
         proxy.close()
 
 
+def test_netrc_cannot_replace_the_signature(emulator, make_client, monkeypatch, tmp_path):
+    """requests would put Basic auth from ~/.netrc over our Authorization header for a matching host."""
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password something\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("NETRC", str(netrc))
+    client = make_client(emulator.url)
+    assert client.call("DescribeCertificate", {"CertificateId": "NoRm0001"})["CertificateId"] == "NoRm0001"
+
+
 def test_no_proxy_bypasses_the_proxy(emulator, make_client, monkeypatch):
     proxy = CaptureServer(reply=(403, b"no"))
     try:
