@@ -33,6 +33,11 @@ import json, sys
 from tests.emulator import keys
 json.dump({"demo_secret_id": keys.DEMO_SECRET_ID, "demo_secret_key": keys.DEMO_SECRET_KEY}, sys.stdout)') >"$KEYS_FILE"
 
+# A Python without requests: the module must say so in one actionable sentence.
+bare="$VENVS/bare"
+[ -x "$bare/bin/python" ] || "$(target_venv 3.13)" -m venv --without-pip "$bare"
+ansible-playbook -i localhost, -e "endpoint=$EMULATOR_URL" -e "@$KEYS_FILE" -e "bare_python=$bare/bin/python" play_no_requests.yml
+
 for version in 3.9 3.13; do
   python="$(target_venv "$version")"
   echo "=== module under $python"
