@@ -270,13 +270,14 @@ class ApiClient:
         return parse_envelope(status=status, body=body, action=action)
 
     def _send_healing(self, action: str, payload: bytes) -> dict:
-        """One logical attempt; heals the two auth failures that a fresh signature can fix."""
+        """One logical attempt; temporary keys from a CVM role that the API calls stale are fetched anew once.
+
+        No other authentication failure is repeated: a wrong key or a wrong clock stays wrong, and a
+        request is signed at most a few seconds before it leaves, far inside the 5-minute tolerance.
+        """
         try:
             return self._send_once(action, payload)
         except ApiError as error:
-            if error.code == "AuthFailure.SignatureExpire":
-                # A request that waited in a queue can go stale; one fresh signature tells that apart from a wrong clock.
-                return self._send_once(action, payload)
             if error.code == "AuthFailure.TokenFailure" and getattr(self.credentials, "refreshable", False):
                 self.credentials.refresh()
                 return self._send_once(action, payload)
