@@ -444,8 +444,10 @@ def test_ten_threads_fetch_once(tmp_path):
         barrier = threading.Barrier(10)
         results, errors = [], []
 
-        def worker():
-            plugin = lookup_loader.get(NAME)
+        # Loaded here: Ansible's plugin loader is not thread-safe on a first load (forks are processes, not threads).
+        plugins = [lookup_loader.get(NAME) for _index in range(10)]
+
+        def worker(plugin):
             barrier.wait()
             try:
                 results.append(plugin.run(["WiLd0004"], variables={}, endpoint=emu.url, secret_id=DEMO_SECRET_ID, secret_key=DEMO_SECRET_KEY,
@@ -453,7 +455,7 @@ def test_ten_threads_fetch_once(tmp_path):
             except Exception as exc:  # noqa: BLE001 - collected for the assertion
                 errors.append(exc)
 
-        threads = [threading.Thread(target=worker) for _index in range(10)]
+        threads = [threading.Thread(target=worker, args=(plugin,)) for plugin in plugins]
         for thread in threads:
             thread.start()
         for thread in threads:
