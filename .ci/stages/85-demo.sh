@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The README's first command, `make demo`, must keep working: run it and check what a person would read.
+set -euo pipefail
+
+out="$WORK/demo.log"
+bash "$COLL/.ci/demo.sh" >"$out" 2>&1 || { cat "$out"; echo "make demo failed"; exit 1; }
+
+expect() {  # expect LABEL PATTERN: the demo output must show it
+  grep -qE -- "$2" "$out" || { cat "$out"; echo "demo output lacks $1 (/$2/)"; exit 1; }
+}
+expect "the expiry report header" 'ID +STATE +DAYS +NOT AFTER \(UTC\)'
+expect "an expired certificate in the report" 'ExPd0003 +EXPIRED'
+expect "the passing gate" 'No certificate expires within 30 days'
+expect "the failing gate" 'the gate failed as it should'
+expect "a deployment" 'DEPLOY www\.example\.com: NoRm0001'
+expect "a blocked deployment" 'BLOCK'
+expect "a skipped host" 'SKIP +intranet\.example\.org'
+expect "no throttling" 'throttled: 0'
+echo "demo: ran, report, gates and deployment decisions as expected"
