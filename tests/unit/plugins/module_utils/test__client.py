@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import ssl
@@ -408,6 +409,43 @@ def test_https_proxy_is_used_for_remote_hosts(make_client, monkeypatch):
         assert proxy.seen[0]["path"] == "ssl.example.invalid:443"
     finally:
         proxy.close()
+
+
+def _record_connected_at_permit(client) -> list:
+    """Wrap the limiter: note whether the connection asking for a permit is already connected."""
+    seen, real = [], client.limiter.acquire
+
+    def acquire():
+        connection = inspect.currentframe().f_back.f_locals.get("self")  # the urllib3 connection about to write
+        seen.append(getattr(connection, "sock", None) is not None)
+        real()
+
+    client.limiter.acquire = acquire
+    return seen
+
+
+def test_permit_is_taken_after_connecting(emulator, make_client):
+    """The server counts arrivals: a handshake must not sit between our permit and the request."""
+    client = make_client(emulator.url)
+    seen = _record_connected_at_permit(client)
+    for _index in range(3):
+        client.call("DescribeCertificate", {"CertificateId": "NoRm0001"})
+    assert seen == [True, True, True]
+
+
+def test_permit_is_taken_after_the_tls_handshake(make_client, tmp_path):
+    import trustme
+
+    authority = trustme.CA()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    ca_file = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    with Emulator(port=0, rate_limit=0, ssl_context=context) as emu:
+        client = make_client(emu.url, ca_path=str(ca_file))
+        seen = _record_connected_at_permit(client)
+        client.call("DescribeCertificate", {"CertificateId": "NoRm0001"})
+    assert seen == [True]
 
 
 def test_netrc_cannot_replace_the_signature(emulator, make_client, monkeypatch, tmp_path):
