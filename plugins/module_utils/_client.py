@@ -202,11 +202,11 @@ class ApiClient:
         # The environment is read once here instead of on every request: HTTPS_PROXY/NO_PROXY for this
         # endpoint and the CA bundle variables. trust_env off also keeps ~/.netrc out, whose Basic
         # auth would replace our signed Authorization header for a matching host.
+        # With trust_env off, the session's own proxies and verify are what every request uses.
         session.trust_env = False
-        self._proxies = requests.utils.get_environ_proxies(self.url)
+        session.proxies = requests.utils.get_environ_proxies(self.url)
         env_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-        self._verify = (ca_path or env_bundle or True) if validate_certs else False
-        session.verify = self._verify
+        session.verify = (ca_path or env_bundle or True) if validate_certs else False
         if not validate_certs:
             # The front end warns once in words; urllib3 would otherwise repeat it per request on stderr.
             import urllib3
@@ -248,13 +248,13 @@ class ApiClient:
 
     def _send_once(self, action: str, payload: bytes) -> dict:
         credential = self.credentials.get()
-        # The rate-limit wait happens in the adapter, right before sending; it is at most a few
-        # seconds, far inside the API's 5-minute tolerance for the signed timestamp.
+        # The rate-limit wait happens later, in the connection right before writing (_paced_pool_classes);
+        # it is at most a few seconds, far inside the API's 5-minute tolerance for the signed timestamp.
         headers = self._headers(action=action, payload=payload, credential=credential, timestamp=int(self._clock()))
         with self._calls_lock:
             self._calls += 1
         try:
-            reply = self.session.post(self.url, data=payload, headers=headers, timeout=self.timeout, verify=self._verify, proxies=self._proxies)
+            reply = self.session.post(self.url, data=payload, headers=headers, timeout=self.timeout)
             status, body = reply.status_code, reply.content
         except requests.exceptions.SSLError as exc:
             raise TransportError(

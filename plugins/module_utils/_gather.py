@@ -110,13 +110,13 @@ def batch_by_ids(client, ids: list[str], *, warn=None) -> tuple[dict, list[str]]
     unique = _unique(ids)
     batches = [unique[i : i + BATCH_SIZE] for i in range(0, len(unique), BATCH_SIZE)]
     outcomes = client.map_concurrent(lambda batch: list_pages(client, {"CertIds": batch}), batches, stop_on=_stops_everything)
-    found = {}
+    found, wanted = {}, set(unique)
     for outcome in outcomes:
         if isinstance(outcome, BaseException):
             raise outcome
         raw, request_id = outcome
         for record in _normalise_listed(raw, request_id, warn):
-            if record.get("certificate_id") in unique:
+            if record.get("certificate_id") in wanted:
                 found[record["certificate_id"]] = record
     missing = MissingIds(cert_id for cert_id in unique if cert_id not in found)
     return found, missing
@@ -172,8 +172,8 @@ def gather(
         raw, request_id = list_pages(client, _list_filters(search, statuses, certificate_type))
         if details:
             listed = [item.get("CertificateId") for item in raw if isinstance(item, dict) and isinstance(item.get("CertificateId"), str)]
-            found, missing = describe_by_ids(client, listed, warn=warn)
-            # A certificate deleted between listing and describing is simply gone now.
+            # A certificate deleted between listing and describing is simply gone now: not "missing".
+            found, _gone = describe_by_ids(client, listed, warn=warn)
             records = [found[cert_id] for cert_id in listed if cert_id in found]
         else:
             records = _normalise_listed(raw, request_id, warn)
