@@ -33,7 +33,6 @@ display = Display()
 
 CREDENTIAL_OPTIONS = ("secret_id", "secret_key", "security_token")
 INI_SECTION = "cloudcert_tencent"
-CACHE_ENV_DIR = "CLOUDCERT_TENCENT_CACHE_DIR"
 MASKED_TEXT = "********"
 _RANK = {"task options": 0, "Ansible variables": 1, "ansible.cfg": 2, "environment": 3, "default": 4}
 
