@@ -102,7 +102,11 @@ requirements:
   - requests
 notes:
   - "Credential precedence: task options, then (lookup only) Ansible variables and C(ansible.cfg), then the environment,
-    then the profile files, then the CVM instance role. Each source must supply a complete key pair."
+    then the profile files, then the CVM instance role. Each source must supply a complete key pair. The credential
+    chain reads the environment variables of O(secret_id), O(secret_key), O(security_token), O(profile) and O(cvm_role)
+    itself, after everything the task and Ansible's configuration set."
+  - "Other options of the lookup follow Ansible's usual order: lookup keywords, Ansible variables, environment,
+    C(ansible.cfg), default."
   - The certificate times of the API are Beijing time (UTC+08:00); the derived C(not_before) and C(not_after) are UTC.
 """
 
@@ -110,41 +114,30 @@ notes:
     PLUGINS = r"""
 options:
   secret_id:
-    env:
-      - name: TENCENTCLOUD_SECRET_ID
     ini:
       - section: cloudcert_tencent
         key: secret_id
     vars:
       - name: tencentcloud_secret_id
   secret_key:
-    env:
-      - name: TENCENTCLOUD_SECRET_KEY
     ini:
       - section: cloudcert_tencent
         key: secret_key
     vars:
       - name: tencentcloud_secret_key
   security_token:
-    env:
-      - name: TENCENTCLOUD_SECURITY_TOKEN
-      - name: TENCENTCLOUD_TOKEN
     ini:
       - section: cloudcert_tencent
         key: security_token
     vars:
       - name: tencentcloud_security_token
   profile:
-    env:
-      - name: TENCENTCLOUD_PROFILE
     ini:
       - section: cloudcert_tencent
         key: profile
     vars:
       - name: tencentcloud_profile
   cvm_role:
-    env:
-      - name: TENCENTCLOUD_CVM_ROLE
     ini:
       - section: cloudcert_tencent
         key: cvm_role

@@ -92,6 +92,11 @@ notes:
     while no play is running."
   - "With C(lookup()) several string results are joined with commas, as for every lookup; use C(query()) to get a list.
     One term with O(field=SubjectAltName) returns the list itself."
+  - "Types: O(field=days_to_expiry) is an integer and O(field=expired) a boolean inside any expression, for example
+    in C(when) or C(assert). On ansible-core before 2.19, a whole value made of one Jinja expression is rendered to text
+    unless it is a list, dict or boolean (ansible-core's templating does this to every number, C({{ 1 + 44 }}) included),
+    so a C(set_fact) of the lookup alone stores V('45'): compare inside the expression, use C(query) (a list keeps its
+    integers), or add C(| int)."
   - "Options from Ansible variables may be templates, such as C(tencentcloud_secret_key: \"{{ vault_secret_key }}\");
     they are templated. Lookup options cannot be hidden with C(no_log): pass secrets through variables or the environment,
     not inline. Error messages never contain O(secret_key) or O(security_token)."
@@ -159,12 +164,11 @@ _raw:
   elements: raw
 """
 
-from ansible import constants as C
 from ansible.plugins.lookup import LookupBase
 from ansible_collections.cloudcert.tencent.plugins.plugin_utils._lookup import run_lookup
 
 
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
-        self.set_options(var_options=variables, direct=kwargs)
-        return run_lookup(self, terms, config_file=C.CONFIG_FILE)
+        # Options are set (set_options) and read (get_option) by plugin_utils/_lookup.py's LookupOptions.
+        return run_lookup(self, terms, variables=variables, direct=kwargs)

@@ -18,6 +18,7 @@ import os
 import threading
 import time
 
+from ansible_collections.cloudcert.tencent.plugins.module_utils._environment import ENV_VARS, env_value
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import CredentialError
 
 METADATA_URL = "http://metadata.tencentyun.com/latest/meta-data/cam/security-credentials/"
@@ -28,11 +29,8 @@ METADATA_PATH = "/latest/meta-data/cam/security-credentials/"
 REFRESH_MARGIN = 300
 METADATA_TIMEOUT = (1.0, 2.0)
 
-ENV_SECRET_ID = "TENCENTCLOUD_SECRET_ID"
-ENV_SECRET_KEY = "TENCENTCLOUD_SECRET_KEY"
-ENV_TOKENS = ("TENCENTCLOUD_SECURITY_TOKEN", "TENCENTCLOUD_TOKEN")
-ENV_PROFILE = "TENCENTCLOUD_PROFILE"
-ENV_CVM_ROLE = "TENCENTCLOUD_CVM_ROLE"
+ENV_SECRET_ID = ENV_VARS["secret_id"][0]
+ENV_SECRET_KEY = ENV_VARS["secret_key"][0]
 
 
 class Credential:
@@ -234,15 +232,20 @@ def resolve_credentials(options: dict, *, env=None, home: str | None = None, opt
         options.get("secret_id"), options.get("secret_key"), options.get("security_token"), source=option_source, hint="set both secret_id and secret_key"
     )
     if found is None:
-        token = next((env.get(name) for name in ENV_TOKENS if env.get(name)), None)
-        found = _pair(env.get(ENV_SECRET_ID), env.get(ENV_SECRET_KEY), token, source="environment", hint="set both %s and %s" % (ENV_SECRET_ID, ENV_SECRET_KEY))
-    profile_option = options.get("profile") or env.get(ENV_PROFILE)
+        found = _pair(
+            env_value("secret_id", env),
+            env_value("secret_key", env),
+            env_value("security_token", env),
+            source="environment",
+            hint="set both %s and %s" % (ENV_SECRET_ID, ENV_SECRET_KEY),
+        )
+    profile_option = options.get("profile") or env_value("profile", env)
     profile = (profile_option or "default").strip()
     if found is None:
         found = _from_profiles(home, profile)
     if found is not None:
         return StaticCredentials(found)
-    role = (options.get("cvm_role") or env.get(ENV_CVM_ROLE) or "").strip()
+    role = (options.get("cvm_role") or env_value("cvm_role", env) or "").strip()
     if role:
         return CvmRoleCredentials(role, base_url=metadata_base_url(env), session=session)
     ini_path, tccli_path = _profile_paths(home, profile)

@@ -64,6 +64,10 @@ class ConfigurationError(TencentCloudError):
     """An option value that cannot work (bad endpoint URL, rate_limit <= 0, ...). Names the option."""
 
 
+class MissingLibraryError(ConfigurationError):
+    """A Python library the collection needs (``requests``) is not installed where the code runs."""
+
+
 class ResponseError(TencentCloudError):
     """A well-formed envelope whose content cannot be used (e.g. a record that is not an object)."""
 

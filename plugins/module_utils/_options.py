@@ -13,28 +13,19 @@ test keeps the two in step.
 
 from __future__ import annotations
 
-from ansible_collections.cloudcert.tencent.plugins.module_utils._client import DEFAULT_ENDPOINT, LANGUAGES, ApiClient
+from ansible_collections.cloudcert.tencent.plugins.module_utils._client import DEFAULT_ENDPOINT, HAS_REQUESTS, LANGUAGES, ApiClient
 from ansible_collections.cloudcert.tencent.plugins.module_utils._credentials import resolve_credentials
-from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ConfigurationError
+from ansible_collections.cloudcert.tencent.plugins.module_utils._environment import ENV_VARS
+from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ConfigurationError, MissingLibraryError
 
 try:
-    from ansible.module_utils.basic import env_fallback
+    from ansible.module_utils.basic import env_fallback, missing_required_lib
 except ImportError:  # pragma: no cover - ansible-core always ships it
-    env_fallback = None
+    env_fallback = missing_required_lib = None
 
-# Credential options carry no env fallback here on purpose: the credential chain reads the
-# environment itself, so it can report which source it used and never mixes key halves.
-CREDENTIAL_ENV = {
-    "secret_id": ["TENCENTCLOUD_SECRET_ID"],
-    "secret_key": ["TENCENTCLOUD_SECRET_KEY"],
-    "security_token": ["TENCENTCLOUD_SECURITY_TOKEN", "TENCENTCLOUD_TOKEN"],
-    "profile": ["TENCENTCLOUD_PROFILE"],
-    "cvm_role": ["TENCENTCLOUD_CVM_ROLE"],
-}
-SETTING_ENV = {
-    "region": ["TENCENTCLOUD_REGION"],
-    "endpoint": ["TENCENTCLOUD_SSL_ENDPOINT"],
-}
+# The environment table is ENV_VARS (``_environment.py``). Credential options carry no env fallback
+# here on purpose: the credential chain reads the environment itself (LATE_BOUND), so it can report
+# which source it used and never mixes key halves.
 OPTION_NAMES = (
     "secret_id", "secret_key", "security_token", "profile", "cvm_role", "region", "endpoint",
     "language", "timeout", "validate_certs", "ca_path", "retries", "rate_limit",
@@ -49,8 +40,8 @@ def connection_argument_spec() -> dict:
         "security_token": {"type": "str", "no_log": True, "aliases": ["token"]},
         "profile": {"type": "str"},
         "cvm_role": {"type": "str"},
-        "region": {"type": "str", "fallback": (env_fallback, SETTING_ENV["region"])},
-        "endpoint": {"type": "str", "default": DEFAULT_ENDPOINT, "fallback": (env_fallback, SETTING_ENV["endpoint"])},
+        "region": {"type": "str", "fallback": (env_fallback, list(ENV_VARS["region"]))},
+        "endpoint": {"type": "str", "default": DEFAULT_ENDPOINT, "fallback": (env_fallback, list(ENV_VARS["endpoint"]))},
         "language": {"type": "str", "default": "en-US", "choices": list(LANGUAGES)},
         "timeout": {"type": "float", "default": 15.0},
         "validate_certs": {"type": "bool", "default": True},
@@ -84,6 +75,9 @@ def validate(options: dict) -> None:
 
 def build_client(options: dict, *, warn=None, option_source: str = "task options", env=None) -> ApiClient:
     """A ready client for these option values: validated, credentials resolved, session pooled."""
+    if not HAS_REQUESTS:
+        # Ansible's own wording: which library, which Python (the controller's for the lookup), what to do.
+        raise MissingLibraryError(missing_required_lib("requests"))
     validate(options)
     credentials = resolve_credentials(options, env=env, option_source=option_source)
     client = ApiClient(

@@ -15,7 +15,6 @@ task, host and fork of a run.
 
 from __future__ import annotations
 
-import configparser
 import copy
 import os
 from datetime import datetime, timezone
@@ -24,6 +23,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible.utils.display import Display
 from ansible_collections.cloudcert.tencent.plugins.module_utils._certificate import DERIVED_KEYS, DETAIL_FIELDS, expiry_facts
+from ansible_collections.cloudcert.tencent.plugins.module_utils._environment import ENV_VARS, SECRET_OPTIONS
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ConfigurationError, TencentCloudError, describe_failure
 from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import ON_MISSING, clean_ids, handle_missing
 from ansible_collections.cloudcert.tencent.plugins.module_utils._options import OPTION_NAMES, build_client
@@ -31,103 +31,72 @@ from ansible_collections.cloudcert.tencent.plugins.plugin_utils._cache import Re
 
 display = Display()
 
+OWN_OPTIONS = ("field", "on_missing", "cache_ttl", "cache_dir", "cache_clear")
 CREDENTIAL_OPTIONS = ("secret_id", "secret_key", "security_token")
-INI_SECTION = "cloudcert_tencent"
+ALIASES = {"token": "security_token"}
 MASKED_TEXT = "********"
-_RANK = {"task options": 0, "Ansible variables": 1, "ansible.cfg": 2, "environment": 3, "default": 4}
 
 
 # --------------------------------------------------------------------------------------------
 # Options
 
 
-def origin_label(origin) -> str:
-    """A person's name for an Ansible config origin ('Direct', 'var: x', 'env: X', '/etc/ansible/ansible.cfg')."""
-    text = str(origin or "default")
-    if text == "Direct":
-        return "task options"
-    if text.startswith("var:"):
-        return "Ansible variables"
-    if text.startswith("env:"):
-        return "environment"
-    if text == "default":
-        return "default"
-    return "ansible.cfg"
-
-
-def read_ini_credentials(config_file: str | None) -> dict:
-    """The credential keys of ``[cloudcert_tencent]`` in ansible.cfg, read directly.
-
-    Ansible ranks the environment above ansible.cfg, but the collection's contract puts ansible.cfg
-    first for credentials, so an ini key pair hidden behind environment keys must still be found.
-    """
-    if not config_file:
-        return {}
-    parser = configparser.ConfigParser(inline_comment_prefixes=(";",), interpolation=None)
-    try:
-        parser.read(config_file, encoding="utf-8")
-    except (configparser.Error, OSError, UnicodeDecodeError):
-        return {}  # Ansible itself reports an unreadable ansible.cfg
-    if not parser.has_section(INI_SECTION):
-        return {}
-    return {name: parser.get(INI_SECTION, name, fallback=None) or None for name in CREDENTIAL_OPTIONS}
-
-
-def credential_options(values: dict, origins: dict, ini: dict) -> tuple[dict, str]:
-    """(secret_id/secret_key/security_token to hand to the chain, label of their source).
-
-    Ansible resolves each option on its own, which could pair a secret_id from one place with a
-    secret_key from another. The chain never mixes halves, so take the credential options only from
-    the highest-ranked source that sets either half; environment keys are left to the chain itself.
-    """
-    labels = {name: origin_label(origins.get(name)) for name in CREDENTIAL_OPTIONS if values.get(name)}
-    halves = [labels[name] for name in ("secret_id", "secret_key") if name in labels]
-    best = min(halves, key=_RANK.__getitem__) if halves else "default"
-    if best in ("task options", "Ansible variables"):
-        return {name: values.get(name) if labels.get(name) == best else None for name in CREDENTIAL_OPTIONS}, best
-    if ini.get("secret_id") or ini.get("secret_key"):
-        return {name: ini.get(name) for name in CREDENTIAL_OPTIONS}, "ansible.cfg"
-    return dict.fromkeys(CREDENTIAL_OPTIONS), "environment"
-
-
 class LookupOptions:
-    """The option values of one ``run()``, read through ``get_option_and_origin`` and templated."""
+    """The option values of one ``run()``, read through Ansible's documented plugin API only.
 
-    def __init__(self, plugin) -> None:
-        self._plugin = plugin
-        self.values: dict = {}
-        self.origins: dict = {}
-        for name in OPTION_NAMES + ("field", "on_missing", "cache_ttl", "cache_dir", "cache_clear"):
-            self.values[name], self.origins[name] = self._read(name)
+    ``set_options`` ranks keywords > variables > (environment of ``env:`` sources) > ansible.cfg >
+    defaults on every ansible-core version. The credential options have no ``env:`` source: the
+    credential chain reads their environment variables after everything Ansible resolves
+    (``LATE_BOUND``), which gives the contract's precedence keywords > variables and ansible.cfg >
+    environment > profile files > CVM role without ranking option origins by hand.
+    """
 
-    def _read(self, name: str):
-        getter = getattr(self._plugin, "get_option_and_origin", None)
-        if getter is not None:
-            value, origin = getter(name)
-        else:  # pragma: no cover - ansible-core < 2.17 had no origins
-            value, origin = self._plugin.get_option(name), None
-        return self._template(value, origin), origin
+    def __init__(self, plugin, *, variables, direct: dict) -> None:
+        names = OPTION_NAMES + OWN_OPTIONS
+        # ansible.cfg and defaults alone, to tell which values the variables set (and a key pair from
+        # the variables from one from ansible.cfg).
+        plugin.set_options(var_options={}, direct={})
+        self.configured = {name: plugin.get_option(name) for name in names}
+        plugin.set_options(var_options=variables or {}, direct=direct)
+        values = {name: plugin.get_option(name) for name in names}
+        self.direct = {ALIASES.get(key, key) for key in direct}
+        self.from_vars = {name for name in names if name not in self.direct and values[name] != self.configured[name]}
+        templar = getattr(plugin, "_templar", None)
+        # Values from host/group vars may still be templates ("{{ vault_secret_key }}"); keywords were
+        # templated by Jinja before run() and must not be templated twice.
+        self.values = {name: _template(templar, value) if name in self.from_vars else value for name, value in values.items()}
 
-    def _template(self, value, origin):
-        # Values from host/group vars may still be templates ("{{ vault_secret_key }}"); task
-        # arguments were templated by Jinja before run() and must not be templated twice.
-        templar = getattr(self._plugin, "_templar", None)
-        if templar is None or not isinstance(value, str) or "{" not in value or not str(origin or "").startswith("var:"):
-            return value
-        return templar.template(value)
-
-    def connection(self, *, config_file: str | None) -> tuple[dict, str]:
-        """Options for ``build_client`` and the label of the credential source."""
+    def connection(self) -> tuple[dict, str]:
+        """Options for ``build_client`` and the label of the source of the key pair."""
         options = {name: self.values.get(name) for name in OPTION_NAMES}
-        creds, label = credential_options(self.values, self.origins, read_ini_credentials(config_file))
+        creds, label = self._credentials()
         options.update(creds)
         return options, label
 
+    def _credentials(self) -> tuple[dict, str]:
+        # The chain never mixes halves of a key pair, so the three credential options come from the
+        # highest level that sets either half; the environment is the chain's own next step.
+        levels = (
+            ("task options", {name: self.values[name] for name in CREDENTIAL_OPTIONS if name in self.direct}),
+            ("Ansible variables", {name: self.values[name] for name in CREDENTIAL_OPTIONS if name in self.from_vars}),
+            ("ansible.cfg", {name: self.configured[name] for name in CREDENTIAL_OPTIONS}),
+        )
+        for label, found in levels:
+            if found.get("secret_id") or found.get("secret_key"):
+                return {name: found.get(name) for name in CREDENTIAL_OPTIONS}, label
+        return dict.fromkeys(CREDENTIAL_OPTIONS), "environment"
+
     def secrets(self) -> list[str]:
         """Every secret value this run may know of, to scrub from error text."""
-        found = [self.values.get(name) for name in ("secret_key", "security_token")]
-        found += [os.environ.get(name) for name in ("TENCENTCLOUD_SECRET_KEY", "TENCENTCLOUD_SECURITY_TOKEN", "TENCENTCLOUD_TOKEN")]
+        found = [self.values.get(name) for name in SECRET_OPTIONS] + [self.configured.get(name) for name in SECRET_OPTIONS]
+        found += [os.environ.get(env) for name in SECRET_OPTIONS for env in ENV_VARS[name]]
         return [value for value in found if isinstance(value, str) and len(value) >= 4]
+
+
+def _template(templar, value):
+    if templar is None or not isinstance(value, str) or "{" not in value:
+        return value
+    return templar.template(value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -255,18 +224,18 @@ def _cache_for(options: LookupOptions, ttl: int, client) -> RecordCache | None:
     return RecordCache(os.path.expanduser(directory), ttl, lock_wait=lock_wait)
 
 
-def run_lookup(plugin, terms, *, config_file: str | None = None) -> list:
+def run_lookup(plugin, terms, *, variables=None, direct: dict | None = None) -> list:
     """The whole lookup: one result per term, in order (a missing id yields none with warn/skip)."""
     secrets: list[str] = []
     client = None
     try:
-        options = LookupOptions(plugin)
+        options = LookupOptions(plugin, variables=variables, direct=direct or {})
         secrets += options.secrets()
         field, on_missing, ttl = _own_settings(options)
         ids = _ids_from_terms(terms)
         if not ids:
             return []
-        connection, source = options.connection(config_file=config_file)
+        connection, source = options.connection()
         secrets += [value for value in (connection.get("secret_key"), connection.get("security_token")) if value]
         client = build_client(connection, warn=display.warning, option_source=source)
         found, missing = fetch_records(client, ids, cache=_cache_for(options, ttl, client), clear=bool(options.values.get("cache_clear")), warn=display.warning)

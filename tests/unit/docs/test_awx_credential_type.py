@@ -3,9 +3,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The AWX credential type in docs/awx/ must inject exactly the environment variables the plugins document.
 
-Each injector ``ENV: '{{ field }}'`` must name an input field that is also a shared connection option, and ENV
-must be an ``env:`` source of that option in the lookup's documentation (``connection.PLUGINS``) and be named
-in the option's description of the module's documentation (``connection.DOCUMENTATION``). Secrets must be
+Each injector ``ENV: '{{ field }}'`` must name an input field that is also a shared connection option, ENV must
+be a variable of that option in the plugins' one table (``module_utils/_environment.py``), an ``env:`` source of
+the lookup where Ansible reads it, and be named in the option's description (``connection.DOCUMENTATION``). Secrets must be
 marked ``secret: true`` so AWX masks them.
 """
 
@@ -17,20 +17,18 @@ import re
 
 import pytest
 import yaml
+from ansible_collections.cloudcert.tencent.plugins.module_utils._environment import ENV_VARS, LATE_BOUND, SECRET_OPTIONS
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 CREDENTIAL_TYPE = os.path.join(ROOT, "docs", "awx", "credential_type.yml")
 FRAGMENT = os.path.join(ROOT, "plugins", "doc_fragments", "connection.py")
 CREATE_PLAYBOOK = os.path.join(ROOT, "docs", "awx", "create_credential_type.yml")
 
-SECRET_FIELDS = {"secret_key", "security_token"}
-EXPECTED_INJECTORS = {
-    "TENCENTCLOUD_SECRET_ID": "secret_id",
-    "TENCENTCLOUD_SECRET_KEY": "secret_key",
-    "TENCENTCLOUD_SECURITY_TOKEN": "security_token",
-    "TENCENTCLOUD_SSL_ENDPOINT": "endpoint",
-    "TENCENTCLOUD_REGION": "region",
-}
+SECRET_FIELDS = set(SECRET_OPTIONS)
+# The credential type fills in the options a job template needs (keys, token, endpoint, region),
+# each through the first environment variable of the plugins' one table.
+INJECTED_OPTIONS = ("secret_id", "secret_key", "security_token", "endpoint", "region")
+EXPECTED_INJECTORS = {ENV_VARS[option][0]: option for option in INJECTED_OPTIONS}
 TEMPLATE = re.compile(r"^\{\{\s*([a-z_]+)\s*\}\}$")
 
 
@@ -87,8 +85,10 @@ def test_every_injector_is_a_documented_env_source_of_its_option(credential_type
     for env, field in _injected(credential_type).items():
         assert field in fields, "injector %s uses {{ %s }}, which is not an input field" % (env, field)
         assert field in module_options, "input field %s is not a connection option of the plugins" % field
-        env_sources = [entry["name"] for entry in lookup_options.get(field, {}).get("env", [])]
-        assert env in env_sources, "%s is not an env source of option %s in connection.PLUGINS (it has %s)" % (env, field, env_sources)
+        assert env in ENV_VARS[field], "%s is not an environment variable of option %s (%s)" % (env, field, ENV_VARS[field])
+        if field not in LATE_BOUND:  # late-bound variables are read by the credential chain, not by Ansible
+            env_sources = [entry["name"] for entry in lookup_options.get(field, {}).get("env", [])]
+            assert env in env_sources, "%s is not an env source of option %s in connection.PLUGINS (it has %s)" % (env, field, env_sources)
         description = " ".join(module_options[field]["description"])
         assert "E(%s)" % env in description, "the module's option %s does not document E(%s)" % (field, env)
 

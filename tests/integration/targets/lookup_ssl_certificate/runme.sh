@@ -30,8 +30,16 @@ run_play() { ansible-playbook -e "@$KEYS_FILE" "$@"; }
 TENCENTCLOUD_SECRET_ID="$(json_field demo_secret_id)" TENCENTCLOUD_SECRET_KEY="$(json_field demo_secret_key)" \
   run_play -i localhost, play_lookup.yml
 
-# Keys from (templated) variables; the endpoint from ansible.cfg.
-run_play -i localhost, play_sources.yml
+# Keys from (templated) variables; the endpoint from ansible.cfg; keywords over both.
+run_play -i localhost, -e "emulator_url=$EMULATOR_URL" play_sources.yml
+
+# Keys in ansible.cfg outrank keys in the environment (which are wrong here), and are used as a pair.
+printf '[defaults]\nforks = 10\n\n[cloudcert_tencent]\nendpoint = %s\nsecret_id = %s\nsecret_key = %s\ncache_ttl = 0\n' \
+  "$EMULATOR_URL" "$(json_field demo_secret_id)" "$(json_field demo_secret_key)" >"$ANSIBLE_CONFIG"
+TENCENTCLOUD_SECRET_ID=AKIDwrongwrongwrongwrongwrongwrong00 TENCENTCLOUD_SECRET_KEY=wrong-env-secret-key \
+  ansible localhost -i localhost, -m ansible.builtin.assert \
+  -a "that=\"lookup('cloudcert.tencent.ssl_certificate', 'NoRm0001', field='Domain') == 'www.example.com'\""
+write_cfg
 
 # 20 hosts x 2 lookups of one certificate with forks=10: exactly one DescribeCertificate.
 start_emulator --latency 0.3 --key "$LEAK_SECRET_ID:$LEAK_SECRET_KEY"

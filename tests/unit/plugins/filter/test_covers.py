@@ -9,8 +9,9 @@ import pytest
 from ansible.errors import AnsibleError, AnsibleFilterError
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import filter_loader
-from ansible.template import Templar, trust_as_template
+from ansible.template import Templar
 from ansible_collections.cloudcert.tencent.plugins.filter.covers import FilterModule, covers
+from ansible_collections.cloudcert.tencent.tests.unit.compat import trust_as_template
 
 RECORD = {
     "certificate_id": "WiLd0004",

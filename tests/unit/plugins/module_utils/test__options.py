@@ -13,11 +13,10 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.cloudcert.tencent.plugins.doc_fragments.connection import ModuleDocFragment
 from ansible_collections.cloudcert.tencent.plugins.module_utils import _credentials
 from ansible_collections.cloudcert.tencent.plugins.module_utils._client import DEFAULT_ENDPOINT, LANGUAGES
+from ansible_collections.cloudcert.tencent.plugins.module_utils._environment import ENV_VARS, LATE_BOUND
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ConfigurationError, CredentialError
 from ansible_collections.cloudcert.tencent.plugins.module_utils._options import (
-    CREDENTIAL_ENV,
     OPTION_NAMES,
-    SETTING_ENV,
     build_client,
     connection_argument_spec,
     validate,
@@ -89,24 +88,42 @@ def test_argspec_mirrors_fragment(option):
 
 
 @pytest.mark.parametrize("option", OPTION_NAMES)
-def test_env_names_agree(option):
-    expected = CREDENTIAL_ENV.get(option) or SETTING_ENV.get(option) or []
-    assert not (option in CREDENTIAL_ENV and option in SETTING_ENV)
+def test_env_names_documented_from_the_table(option):
+    """The docs are static text: they must name exactly the table's variables, and the lookup's ``env:``
+    sources must leave out the late-bound ones the credential chain reads itself."""
+    expected = list(ENV_VARS.get(option, ()))
     assert _documented_env(option) == expected
-    assert [entry["name"] for entry in PLUGINS[option].get("env", [])] == expected
+    lookup_env = [entry["name"] for entry in PLUGINS[option].get("env", [])]
+    assert lookup_env == ([] if option in LATE_BOUND else expected)
     fallback = connection_argument_spec()[option].get("fallback")
-    if option in SETTING_ENV:
-        assert fallback is not None and list(fallback[1]) == SETTING_ENV[option]
-    else:
+    if option in LATE_BOUND or option not in ENV_VARS:
         assert fallback is None  # credentials: the chain reads the environment itself
+    else:
+        assert list(fallback[1]) == expected
 
 
-def test_credentials_module_reads_the_same_env_names():
-    assert [_credentials.ENV_SECRET_ID] == CREDENTIAL_ENV["secret_id"]
-    assert [_credentials.ENV_SECRET_KEY] == CREDENTIAL_ENV["secret_key"]
-    assert list(_credentials.ENV_TOKENS) == CREDENTIAL_ENV["security_token"]
-    assert [_credentials.ENV_PROFILE] == CREDENTIAL_ENV["profile"]
-    assert [_credentials.ENV_CVM_ROLE] == CREDENTIAL_ENV["cvm_role"]
+@pytest.mark.parametrize("option", LATE_BOUND)
+def test_credential_chain_reads_every_late_bound_variable(option, tmp_path):
+    """Each variable of the table really reaches the chain (and nothing else is needed)."""
+    for name in ENV_VARS[option]:
+        env = {"TENCENTCLOUD_SECRET_ID": "AKIDenv", "TENCENTCLOUD_SECRET_KEY": "key-env", name: "value-of-" + name}
+        if option == "profile":
+            (tmp_path / ".tccli").mkdir(exist_ok=True)
+            (tmp_path / ".tccli" / "value-of-TENCENTCLOUD_PROFILE.credential").write_text('{"secretId": "AKIDp", "secretKey": "k"}')
+            env = {name: "value-of-" + name}
+        if option == "cvm_role":
+            env = {name: "value-of-" + name}
+        provider = _credentials.resolve_credentials({}, env=env, home=str(tmp_path))
+        if option == "cvm_role":
+            assert provider.role == "value-of-" + name
+        elif option == "profile":
+            assert provider.get().secret_id == "AKIDp"
+        else:
+            attribute = {"secret_id": "secret_id", "secret_key": "secret_key", "security_token": "token"}[option]
+            assert getattr(provider.get(), attribute) == "value-of-" + name
+
+
+def test_metadata_url_variable_is_documented():
     assert "E(%s)" % _credentials.METADATA_URL_ENV in " ".join(DOC["cvm_role"]["description"])
     assert "V(%s)" % _credentials.METADATA_URL in " ".join(DOC["cvm_role"]["description"])
 

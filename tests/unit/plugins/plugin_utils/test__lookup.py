@@ -18,18 +18,12 @@ import pytest
 from ansible.errors import AnsibleLookupError
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import lookup_loader
-from ansible.template import Templar, trust_as_template
+from ansible.template import Templar
 from ansible_collections.cloudcert.tencent.plugins.module_utils._certificate import MASK, normalise
 from ansible_collections.cloudcert.tencent.plugins.plugin_utils import _lookup
-from ansible_collections.cloudcert.tencent.plugins.plugin_utils._lookup import (
-    RecordCache,
-    credential_options,
-    lookup_error,
-    origin_label,
-    read_ini_credentials,
-    resolve_field,
-)
+from ansible_collections.cloudcert.tencent.plugins.plugin_utils._lookup import RecordCache, lookup_error, resolve_field
 from ansible_collections.cloudcert.tencent.tests.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, KEY_PASSWORD, Emulator
+from ansible_collections.cloudcert.tencent.tests.unit.compat import trust_as_template
 
 NAME = "cloudcert.tencent.ssl_certificate"
 COLLECTIONS_PARENT = os.path.abspath(os.path.join(os.path.dirname(__file__), *[".."] * 7))
@@ -93,43 +87,46 @@ def describes(emulator) -> int:
 # ---------------------------------------------------------------- option sources
 
 
-@pytest.mark.parametrize(
-    ("origin", "label"),
-    [
-        ("Direct", "task options"),
-        ("var: tencentcloud_secret_id", "Ansible variables"),
-        ("env: X", "environment"),
-        ("/etc/ansible/ansible.cfg", "ansible.cfg"),
-        (None, "default"),
-    ],
-)
-def test_origin_label(origin, label):
-    assert origin_label(origin) == label
+def _options(variables=None, **direct):
+    plugin = lookup_loader.get(NAME, loader=DataLoader(), templar=Templar(loader=DataLoader(), variables=variables or {}))
+    return _lookup.LookupOptions(plugin, variables=variables or {}, direct=direct)
 
 
-def test_credentials_never_mix_sources():
-    values = {"secret_id": "AKIDa", "secret_key": "k-env", "security_token": "t-env"}
-    origins = {"secret_id": "var: tencentcloud_secret_id", "secret_key": "env: TENCENTCLOUD_SECRET_KEY", "security_token": "env: TENCENTCLOUD_TOKEN"}
-    creds, label = credential_options(values, origins, {})
-    assert label == "Ansible variables"
-    assert creds == {"secret_id": "AKIDa", "secret_key": None, "security_token": None}  # the chain then reports the missing half
+def _pair(creds):
+    return {name: creds[name] for name in ("secret_id", "secret_key", "security_token")}
 
 
-def test_credentials_ini_ranks_above_environment():
-    values = {"secret_id": "AKIDenv", "secret_key": "k-env"}
-    origins = {"secret_id": "env: TENCENTCLOUD_SECRET_ID", "secret_key": "env: TENCENTCLOUD_SECRET_KEY"}
-    creds, label = credential_options(values, origins, {"secret_id": "AKIDini", "secret_key": "k-ini", "security_token": None})
-    assert (creds["secret_id"], creds["secret_key"], label) == ("AKIDini", "k-ini", "ansible.cfg")
-    creds, label = credential_options(values, origins, {})
-    assert creds == {"secret_id": None, "secret_key": None, "security_token": None} and label == "environment"
+def test_keywords_outrank_variables_as_a_pair():
+    options = _options({"tencentcloud_secret_id": "AKIDvar", "tencentcloud_secret_key": "k-var"}, secret_id="AKIDkw", secret_key="k-kw")
+    creds, label = options.connection()
+    assert (creds["secret_id"], creds["secret_key"], label) == ("AKIDkw", "k-kw", "task options")
 
 
-def test_read_ini_credentials(tmp_path):
-    cfg = tmp_path / "ansible.cfg"
-    cfg.write_text("[cloudcert_tencent]\nsecret_id = AKIDini ; comment\nsecret_key = k-ini\n")
-    assert read_ini_credentials(str(cfg)) == {"secret_id": "AKIDini", "secret_key": "k-ini", "security_token": None}
-    assert read_ini_credentials(str(tmp_path / "absent.cfg")) == {}
-    assert read_ini_credentials(None) == {}
+def test_credentials_never_mix_levels():
+    # half a pair as keywords: the other half is not taken from the variables (the chain reports the half pair)
+    options = _options({"tencentcloud_secret_key": "k-var", "tencentcloud_security_token": "t-var"}, secret_id="AKIDkw", token="t-kw")
+    creds, label = options.connection()
+    assert label == "task options"
+    assert _pair(creds) == {"secret_id": "AKIDkw", "secret_key": None, "security_token": "t-kw"}  # the alias counts as the option
+
+
+def test_variables_outrank_the_environment(monkeypatch):
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", "AKIDenv")
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", "k-env")
+    creds, label = _options({"tencentcloud_secret_id": "AKIDvar", "tencentcloud_secret_key": "k-var"}).connection()
+    assert (creds["secret_id"], creds["secret_key"], label) == ("AKIDvar", "k-var", "Ansible variables")
+    # nothing set by the task or Ansible: the chain reads the environment itself (late binding)
+    creds, label = _options({}).connection()
+    assert _pair(creds) == {"secret_id": None, "secret_key": None, "security_token": None} and label == "environment"
+
+
+def test_settings_follow_ansible_order(monkeypatch):
+    monkeypatch.setenv("TENCENTCLOUD_SSL_ENDPOINT", "http://127.0.0.1:1")
+    assert _options({}).values["endpoint"] == "http://127.0.0.1:1"
+    assert _options({"tencentcloud_endpoint": "http://127.0.0.1:2"}).values["endpoint"] == "http://127.0.0.1:2"
+    assert _options({"tencentcloud_endpoint": "http://127.0.0.1:2"}, endpoint="http://127.0.0.1:3").values["endpoint"] == "http://127.0.0.1:3"
+    monkeypatch.delenv("TENCENTCLOUD_SSL_ENDPOINT")
+    assert _options({}).values["endpoint"] == "ssl.intl.tencentcloudapi.com"
 
 
 def test_vars_are_templated_and_name_their_source(emulator, tmp_path):
@@ -143,8 +140,8 @@ def test_vars_are_templated_and_name_their_source(emulator, tmp_path):
     templar = Templar(loader=DataLoader(), variables=variables)
     plugin = lookup_loader.get(NAME, loader=DataLoader(), templar=templar)
     assert plugin.run(["NoRm0001"], variables=variables, field="CertificateId") == ["NoRm0001"]
-    options = _lookup.LookupOptions(plugin)
-    assert options.connection(config_file=None)[1] == "Ansible variables"
+    options = _lookup.LookupOptions(plugin, variables=variables, direct={})
+    assert options.connection() == (dict(options.connection()[0], secret_key=DEMO_SECRET_KEY), "Ansible variables")
 
 
 def test_lookup_function_returns_a_list_field_itself(emulator, tmp_path):
