@@ -275,6 +275,17 @@ def test_missing_credentials_say_where_they_looked(emulator, tmp_path):
         lookup_loader.get(NAME).run(["NoRm0001"], variables={}, endpoint=emulator.url, cache_dir=str(tmp_path))
 
 
+def test_missing_requests_is_ansibles_missing_required_lib(run, monkeypatch):
+    from ansible.module_utils.basic import missing_required_lib
+    from ansible_collections.cloudcert.tencent.plugins.module_utils import _options
+
+    monkeypatch.setattr(_options, "HAS_REQUESTS", False)
+    with pytest.raises(AnsibleLookupError) as caught:
+        run(["NoRm0001"])
+    assert str(caught.value) == missing_required_lib("requests")
+    assert "internal error" not in str(caught.value)
+
+
 @pytest.mark.parametrize(("options", "message"), [({"cache_ttl": -1}, "cache_ttl: must be 0"), ({"timeout": 0}, "timeout: must be")])
 def test_bad_options(run, options, message):
     with pytest.raises(AnsibleLookupError, match=message):
