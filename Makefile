@@ -1,16 +1,17 @@
 # Entry points of cloudcert.tencent's harness. Everything runs through .ci/ (shell), which bootstraps a
 # pinned tool venv outside the tree ($HOME/.cache/cloudcert-tencent, or CLOUDCERT_VENV) on first use.
 #   make demo         the README's first command
-#   make test         every stage: ruff, sanity, units, integration, ansible-lint, .ci/stages/*.sh
+#   make test         every stage: ruff, sanity, units, integration, ansible-lint, the ansible-core matrix, .ci/stages/*.sh
 #   make sanity | units | integration | lint | build    a subset of the stages, same harness
-#   make test STAGES="units integration"               any subset
+#   make matrix       the ansible-core matrix alone: sanity-2.16 units-2.16 integration-2.16 ... integration-2.20
+#   make test STAGES="units integration-2.16"          any subset (stage names: .ci/test.sh's header)
 #   make format       apply ruff's fixes and formatting to the source tree
 #   make venv         only bootstrap the venv;  make clean / distclean
 .DEFAULT_GOAL := help
 STAGES ?=
 CACHE := $(or $(CLOUDCERT_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/cloudcert-tencent)
 
-.PHONY: help demo test sanity units integration lint build venv format clean distclean
+.PHONY: help demo test sanity units integration matrix lint build venv format clean distclean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -21,7 +22,7 @@ demo:
 test:
 	@bash .ci/test.sh $(STAGES)
 
-sanity units integration:
+sanity units integration matrix:
 	@bash .ci/test.sh $@
 
 lint:

@@ -59,61 +59,73 @@ cc_make_pybin() {
 }
 
 # The venv key changes whenever the pins or the exact interpreter change, so a stale venv is never reused.
-cc_venv_key() {
-  local py="$1"
-  { cat "$CC_REQUIREMENTS"; "$py" -c 'import sys; print(sys.version)'; } | sha256sum | cut -c1-12
+cc_venv_key() { # cc_venv_key PYTHON [REQUIREMENTS]
+  local py="$1" req="${2:-$CC_REQUIREMENTS}"
+  { cat "$req"; "$py" -c 'import sys; print(sys.version)'; } | sha256sum | cut -c1-12
+}
+
+# Create (or reuse) a venv holding exactly the pins of REQUIREMENTS on pythonVERSION, at DIR or else at
+# $CC_CACHE/PREFIX-<key>. Sets CC_PINNED_VENV; activates nothing. The tool venv and every venv of the
+# ansible-core matrix (.ci/requirements-X.Y.txt) come from here.
+cc_pinned_venv() { # cc_pinned_venv VERSION REQUIREMENTS PREFIX [DIR]
+  local version="$1" req="$2" prefix="$3" dir="${4:-}" py key venv
+  [ -f "$req" ] || cc_die "missing $req"
+  py="$(command -v "python$version")" || cc_die "python$version not found (install it with pyenv)"
+  key="$(cc_venv_key "$py" "$req")"
+  venv="${dir:-$CC_CACHE/$prefix-$key}"
+  mkdir -p "$(dirname "$venv")"
+  # Serialise concurrent bootstraps of the same venv (two make targets started at once).
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$venv.lock"
+    flock 9
+  fi
+  if [ "$(cat "$venv/.cloudcert-ready" 2>/dev/null)" != "$key" ]; then
+    cc_venv_install "$py" "$key" "$venv" "$req"
+  fi
+  if command -v flock >/dev/null 2>&1; then exec 9>&-; fi
+  CC_PINNED_VENV="$venv"
 }
 
 # Create (or reuse) the tool venv and activate it. Sets VENV.
 cc_venv() {
-  local py key
-  py="$(command -v "python$CC_PYTHON")" || cc_die "python$CC_PYTHON not found (set CLOUDCERT_PYTHON, or install it with pyenv)"
-  key="$(cc_venv_key "$py")"
-  VENV="${CLOUDCERT_VENV:-$CC_CACHE/venv-$CC_PYTHON-$key}"
-  mkdir -p "$(dirname "$VENV")"
-  # Serialise concurrent bootstraps of the same venv (two make targets started at once).
-  if command -v flock >/dev/null 2>&1; then
-    exec 9>"$VENV.lock"
-    flock 9
-  fi
-  if [ "$(cat "$VENV/.cloudcert-ready" 2>/dev/null)" != "$key" ]; then
-    cc_venv_install "$py" "$key"
-  fi
-  if command -v flock >/dev/null 2>&1; then exec 9>&-; fi
+  cc_pinned_venv "$CC_PYTHON" "$CC_REQUIREMENTS" "venv-$CC_PYTHON" "${CLOUDCERT_VENV:-}"
+  VENV="$CC_PINNED_VENV"
   # shellcheck disable=SC1091
   source "$VENV/bin/activate"
   export VENV
 }
 
-cc_venv_install() {
-  local py="$1" key="$2" t0=$SECONDS
-  cc_log "venv: installing pinned tools into $VENV"
+cc_venv_install() { # cc_venv_install PYTHON KEY VENV REQUIREMENTS
+  local py="$1" key="$2" venv="$3" req="$4" t0=$SECONDS
+  cc_log "venv: installing the pins of $(basename "$req") into $venv"
   # --clear only when the interpreter inside is broken (e.g. pyenv version removed); otherwise pip
   # brings an interrupted or outdated venv up to the pins without starting over.
-  if ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
-    "$py" -m venv --clear "$VENV" || cc_die "cannot create venv $VENV"
+  if ! "$venv/bin/python" -c 'import sys' >/dev/null 2>&1; then
+    "$py" -m venv --clear "$venv" || cc_die "cannot create venv $venv"
   fi
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$CC_REQUIREMENTS" 2>&1 | cc_pip_quiet
-  [ "${PIPESTATUS[0]}" -eq 0 ] || cc_die "pip install -r $CC_REQUIREMENTS failed"
-  [ -x "$VENV/bin/ansible-test" ] || cc_die "ansible-test missing from $VENV after install"
-  printf '%s\n' "$key" >"$VENV/.cloudcert-ready"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req" 2>&1 | cc_pip_quiet
+  [ "${PIPESTATUS[0]}" -eq 0 ] || cc_die "pip install -r $req failed"
+  [ -x "$venv/bin/ansible-test" ] || cc_die "ansible-test missing from $venv after install"
+  printf '%s\n' "$key" >"$venv/.cloudcert-ready"
   cc_log "venv: ready in $((SECONDS - t0))s"
 }
 
 # ansible-test bootstraps pip into every venv it creates with get-pip-X.Y.py downloaded from a host that
 # is unreachable here; it first looks in ~/.ansible/test/cache/. The stand-in written there runs
-# ensurepip and then lets pip install the requested pip (and friends) from PyPI.
-cc_getpip_standin() {
-  local v f
+# ensurepip and then lets pip install the requested pip (and friends) from PyPI. Each ansible-core
+# bootstraps its own pip version (2.16: 23.1.2, 2.21: 25.2), so ask the ansible-test of PYTHON's venv.
+cc_getpip_standin() { # cc_getpip_standin [PYTHON]  (default: the active venv's python)
+  local v f py="${1:-python}"
   local -a versions=()
-  mapfile -t versions < <(python - <<'EOF'
+  mapfile -t versions < <("$py" - <<'EOF'
 from types import SimpleNamespace
 from ansible_test._internal.python_requirements import get_venv_packages
 from ansible_test._util.target.common.constants import CONTROLLER_PYTHON_VERSIONS, REMOTE_ONLY_PYTHON_VERSIONS
 for v in sorted({get_venv_packages(SimpleNamespace(version=v))["pip"] for v in REMOTE_ONLY_PYTHON_VERSIONS + CONTROLLER_PYTHON_VERSIONS}):
     print(v)
 EOF
-  ) || cc_die "cannot ask ansible-test which pip version it bootstraps"
+  )
+  [ "${#versions[@]}" -gt 0 ] || cc_die "cannot ask ansible-test ($py) which pip version it bootstraps"
   for v in "${versions[@]}"; do
     f="$HOME/.ansible/test/cache/get_pip_${v//./_}.py"
     [ -s "$f" ] && continue
@@ -130,6 +142,31 @@ sys.stderr.write("".join(line for line in proc.stdout.splitlines(True) if "is ig
 sys.exit(proc.returncode)
 EOF
   done
+}
+
+# The ansible-core version matrix of `make test`, one row per version: "VERSION CONTROLLER_PYTHON STAGE...".
+# The controller Python is the one the platforms ship with that version (AAP 2.5's execution environments:
+# ansible-core 2.16 on Python 3.11). Pins: .ci/requirements-VERSION.txt; venv: $CC_CACHE/venv-acVERSION-PYTHON-<key>.
+# The newest ansible-core (.ci/requirements.txt) is the tool venv's and runs the plain stages.
+CC_MATRIX=(
+  "2.16 3.11 sanity units integration"
+  "2.17 3.11 integration"
+  "2.18 3.12 integration"
+  "2.19 3.12 integration"
+  "2.20 3.12 integration"
+)
+
+# Create (or reuse) the venv of ansible-core VERSION of CC_MATRIX and its get-pip stand-in. Sets CC_PINNED_VENV.
+cc_matrix_venv() { # cc_matrix_venv VERSION
+  local row v py
+  for row in "${CC_MATRIX[@]}"; do
+    read -r v py _ <<<"$row"
+    [ "$v" = "$1" ] || continue
+    cc_pinned_venv "$py" "$CC_REPO/.ci/requirements-$v.txt" "venv-ac$v-$py"
+    cc_getpip_standin "$CC_PINNED_VENV/bin/python"
+    return 0
+  done
+  cc_die "ansible-core $1 is not in CC_MATRIX (.ci/lib.sh)"
 }
 
 # ansible-test's shellcheck sanity test is skipped without the program. Installing it from Debian

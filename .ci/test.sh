@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The test harness behind `make test` (and `make sanity|units|integration|lint|build`).
 #
-#   .ci/test.sh [STAGE...]      STAGE: ruff sanity units integration lint extra, or the name of one
-#                               extra stage (e.g. 50-build). Default: all. Also CLOUDCERT_STAGES="...".
+#   .ci/test.sh [STAGE...]      STAGE: ruff sanity units integration lint extra, a stage of the ansible-core
+#                               matrix (sanity-2.16 units-2.16 integration-2.16 integration-2.17 ... or `matrix`
+#                               for all of them), or the name of one extra stage (e.g. 50-build).
+#                               Default: all. Also CLOUDCERT_STAGES="...".
 #
 # It bootstraps the tool venv (.ci/lib.sh), copies the checkout to a temp dir laid out as
 # ansible_collections/NS/NAME (ansible-test needs that), runs every selected stage even if an earlier
@@ -10,16 +12,30 @@
 # (junit), integration targets, and 1 per other stage. It exits non-zero if anything failed or if the
 # units stage ran zero tests.
 #
+# The plain stages run the tool venv's ansible-core (the newest). The matrix stages (CC_MATRIX in .ci/lib.sh) run
+# an older ansible-core from its own pinned venv, created on first use inside the stage (so its time and any
+# failure are the stage's): sanity-X.Y, units-X.Y as their plain namesakes; integration-X.Y runs only the module
+# and lookup targets (MATRIX_TARGETS below), since the others test nothing that differs between versions.
+#
 # Knobs: CLOUDCERT_SANITY_ARGS / CLOUDCERT_UNITS_ARGS / CLOUDCERT_INTEGRATION_ARGS (extra ansible-test
-# arguments, e.g. "--python 3.12"), CLOUDCERT_VERBOSE=1 (stream stage output), CLOUDCERT_KEEP_WORK=1,
-# plus the knobs of .ci/lib.sh.
+# arguments, e.g. "--python 3.12"), CLOUDCERT_MATRIX_SANITY_ARGS and CLOUDCERT_MATRIX_UNITS_ARGS (default
+# "--python <the row's Python>", e.g. 3.11 for 2.16: compile/import and the unit tests on that Python only, not on
+# each one, which would cost about 10 more minutes cold; "" for all), CLOUDCERT_MATRIX_INTEGRATION_ARGS,
+# CLOUDCERT_MATRIX_TARGETS (default "ssl_certificate_info lookup_ssl_certificate"),
+# CLOUDCERT_VERBOSE=1 (stream stage output), CLOUDCERT_KEEP_WORK=1, plus the knobs of .ci/lib.sh.
 set -uo pipefail
 
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_STAGES=(ruff sanity units integration lint extra)
-declare -a STAGES=() TABLE=()
+MATRIX_TARGETS="${CLOUDCERT_MATRIX_TARGETS:-ssl_certificate_info lookup_ssl_certificate}"
+declare -a MATRIX_STAGES=() STAGES=() TABLE=()
+for row in "${CC_MATRIX[@]}"; do
+  read -r version _ row_stages <<<"$row"
+  for s in $row_stages; do MATRIX_STAGES+=("$s-$version"); done
+done
+unset row version row_stages s
+ALL_STAGES=(ruff sanity units integration lint "${MATRIX_STAGES[@]}" extra)
 PASSED=0
 FAILED=0
 UNIT_TESTS=-1 # -1: units stage not selected
@@ -30,13 +46,17 @@ select_stages() {
   [ "$#" -gt 0 ] || set -- ${CLOUDCERT_STAGES:-${ALL_STAGES[*]}}
   for s in "$@"; do
     [ "$s" != build ] || s=extra # `make build` runs the extra stages
+    if [ "$s" = matrix ]; then
+      STAGES+=("${MATRIX_STAGES[@]}")
+      continue
+    fi
     case " ${ALL_STAGES[*]} " in
       *" $s "*) STAGES+=("$s") ;;
       *)
         if [ -e "$CC_REPO/.ci/stages/$s.sh" ]; then
           STAGES+=("$s")
         else
-          cc_die "unknown stage '$s' (known: ${ALL_STAGES[*]} or an extra stage name)"
+          cc_die "unknown stage '$s' (known: ${ALL_STAGES[*]} matrix, or an extra stage name)"
         fi
         ;;
     esac
@@ -97,15 +117,30 @@ ruff_both() {
   return "$rc"
 }
 
-stage_units() {
-  local rc counts t f s
+# core VERSION COMMAND...: run COMMAND with the venv of ansible-core VERSION of the matrix first on PATH,
+# creating it on first use; VERSION "" runs COMMAND with the tool venv.
+core() {
+  local version="$1"
+  shift
+  [ -n "$version" ] || {
+    "$@"
+    return
+  }
+  cc_matrix_venv "$version"
+  PATH="$CC_PINNED_VENV/bin:$PATH" VIRTUAL_ENV="$CC_PINNED_VENV" "$@"
+}
+
+stage_units() { # stage_units NAME VERSION EXTRA_ARGS
+  local name="$1" version="$2" rc counts t f s
+  # results of an earlier units stage (another ansible-core) in the same copy must not be counted again
+  rm -f "$COLL"/tests/output/junit/*-units.xml
   # shellcheck disable=SC2086
-  run_logged units ansible-test units --venv --color no ${CLOUDCERT_UNITS_ARGS:-}
+  run_logged "$name" core "$version" ansible-test units --venv --color no $3
   rc=$?
   counts="$(junit_counts "$COLL/tests/output/junit")"
   read -r t f s <<<"$counts"
   t=${t:-0} f=${f:-0} s=${s:-0}
-  UNIT_TESTS=$t
+  UNIT_TESTS=$((UNIT_TESTS < 0 ? t : UNIT_TESTS + t))
   local note="$t tests, $s skipped"
   # A crash before pytest reported anything must still count as a failure.
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1 note="$note, rc=$rc without failing test cases"; fi
@@ -113,7 +148,7 @@ stage_units() {
   if [ "$rc" -ne 0 ]; then note="$note (Pythons after the failing one not run)"; fi
   # zero collected tests is a failure of the suite, not a pass (pytest itself would exit 5)
   if [ "$t" -eq 0 ] && [ "$f" -eq 0 ]; then f=1 note="$note, NO UNIT TESTS RAN"; fi
-  record units "$((t - s - (f > t ? t : f)))" "$f" "$STAGE_SECONDS" "$note"
+  record "$name" "$((t - s - (f > t ? t : f)))" "$f" "$STAGE_SECONDS" "$note"
 }
 
 # Print "tests failures+errors skipped" summed over ansible-test's units junit files.
@@ -134,17 +169,19 @@ EOF
 
 # Integration counts one per target. The target list comes from ansible-test itself (aliases such as
 # disabled/unsupported applied); the passed ones from the results JSON it writes to tests/output/data.
-stage_integration() {
-  local rc targets passed t np=0 nf=0 failed_names=""
+stage_integration() { # stage_integration NAME VERSION EXTRA_ARGS_AND_TARGETS
+  local name="$1" version="$2" rc targets passed t np=0 nf=0 failed_names=""
   if [ ! -d "$COLL/tests/integration/targets" ]; then
-    record integration 0 0 0 "no tests/integration/targets"
+    record "$name" 0 0 0 "no tests/integration/targets"
     return 0
   fi
-  targets="$(cd "$COLL" && ansible-test integration --list-targets --color no 2>/dev/null </dev/null)"
   rm -f "$COLL"/tests/output/data/integration-*.json
   # shellcheck disable=SC2086
-  run_logged integration ansible-test integration --local --color no --continue-on-error ${CLOUDCERT_INTEGRATION_ARGS:-}
+  run_logged "$name" core "$version" ansible-test integration --local --color no --continue-on-error $3
   rc=$?
+  # listed after the run: a matrix venv exists only once the stage has created it
+  # shellcheck disable=SC2086
+  targets="$(cd "$COLL" && core "$version" ansible-test integration --list-targets --color no $3 2>/dev/null </dev/null)"
   passed="$(python - "$COLL/tests/output/data" <<'EOF'
 import glob, json, os, sys
 for path in glob.glob(os.path.join(sys.argv[1], "integration-*.json")):
@@ -157,7 +194,27 @@ EOF
   done
   local note="$((np + nf)) targets${failed_names:+, failed:$failed_names}"
   if [ "$rc" -ne 0 ] && [ "$nf" -eq 0 ]; then nf=1 note="$note, rc=$rc"; fi
-  record integration "$np" "$nf" "$STAGE_SECONDS" "$note"
+  record "$name" "$np" "$nf" "$STAGE_SECONDS" "$note"
+}
+
+# The ansible-core matrix, in CC_MATRIX's order.
+stage_matrix() {
+  local row version python stages s sanity_args units_args
+  for row in "${CC_MATRIX[@]}"; do
+    read -r version python stages <<<"$row"
+    sanity_args="${CLOUDCERT_MATRIX_SANITY_ARGS-"--python $python"}"
+    units_args="${CLOUDCERT_MATRIX_UNITS_ARGS-"--python $python"}"
+    for s in $stages; do
+      wants "$s-$version" || continue
+      # shellcheck disable=SC2086  # the *_ARGS knobs are word lists
+      case "$s" in
+        sanity) simple_stage "$s-$version" core "$version" ansible-test sanity --venv --color no $sanity_args ;;
+        units) stage_units "$s-$version" "$version" "$units_args" ;;
+        integration) stage_integration "$s-$version" "$version" "${CLOUDCERT_MATRIX_INTEGRATION_ARGS:-} $MATRIX_TARGETS" ;;
+        *) cc_die "CC_MATRIX: unknown stage '$s' for ansible-core $version" ;;
+      esac
+    done
+  done
 }
 
 # Extra stages: every executable .ci/stages/NN-name.sh of the laid-out copy, with the venv active.
@@ -180,7 +237,7 @@ stage_extras() {
 main() {
   select_stages "$@"
   cc_bootstrap
-  if wants sanity; then cc_ensure_shellcheck; fi
+  case " ${STAGES[*]}" in *" sanity"*) cc_ensure_shellcheck ;; esac
   WORK="$(mktemp -d "${TMPDIR:-/tmp}/cloudcert-tencent.XXXXXX")"
   export WORK
   trap '[ "${CLOUDCERT_KEEP_WORK:-0}" = 1 ] || rm -rf "$WORK"' EXIT
@@ -193,9 +250,10 @@ main() {
   if wants ruff; then simple_stage ruff ruff_both; fi
   # shellcheck disable=SC2086
   if wants sanity; then simple_stage sanity ansible-test sanity --venv --color no ${CLOUDCERT_SANITY_ARGS:-}; fi
-  if wants units; then stage_units; fi
-  if wants integration; then stage_integration; fi
+  if wants units; then stage_units units "" "${CLOUDCERT_UNITS_ARGS:-}"; fi
+  if wants integration; then stage_integration integration "" "${CLOUDCERT_INTEGRATION_ARGS:-}"; fi
   if wants lint; then NO_COLOR=1 simple_stage lint ansible-lint --offline --profile production --exclude tests/output/ --exclude .ansible/; fi
+  stage_matrix
   stage_extras
 
   [ "${CLOUDCERT_KEEP_WORK:-0}" != 1 ] || cc_log "work dir kept: $WORK"

@@ -2,6 +2,7 @@
 # Extra stage: build the collection artifact, install it with --no-deps into a fresh path, and check with
 # ansible-doc (run outside the source tree, against the installed copy only) that every module, lookup and
 # filter documents itself: DOCUMENTATION and EXAMPLES non-empty, and RETURN for modules and lookups.
+# The tarball must also hold every LICENSES/*.txt that a file header points to ("see LICENSES/...").
 # validate-modules only warns (silently, in a collection) about a missing RETURN, hence this check.
 # Runs from .ci/test.sh with cwd = the laid-out collection and COLL, WORK, VENV set.
 set -euo pipefail
@@ -20,6 +21,26 @@ build_and_install() {
     echo "build: install did not produce $NS.$NAME"
     return 1
   }
+}
+
+# Every license text the sources point to must ship in the artifact (galaxy.yml's build_ignore could drop it).
+check_licenses() {
+  local listing wanted f rc=0
+  listing="$(tar -tzf "$DIST"/*.tar.gz)"
+  wanted="$(grep -rhoE --exclude-dir=output --exclude-dir=.ci 'LICENSES/[A-Za-z0-9.+_-]+\.txt' "$COLL" | sort -u)"
+  [ -n "$wanted" ] || {
+    echo "build: no file header points to a LICENSES/ text"
+    return 1
+  }
+  for f in $wanted; do
+    if grep -qxF "$f" <<<"$listing" && [ -s "$INSTALLED/ansible_collections/$NS/$NAME/$f" ]; then
+      echo "build: $f in the tarball and the installed collection"
+    else
+      echo "build: $f (named in file headers) is missing from the tarball or the installed collection"
+      rc=1
+    fi
+  done
+  return "$rc"
 }
 
 # Print "TYPE NAME" for every plugin we document, from the installed artifact.
@@ -58,6 +79,7 @@ main() {
   NAME="$(python -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["name"])' "$COLL/galaxy.yml")"
   build_and_install
   local rc=0 n=0 type name
+  check_licenses || rc=1
   while read -r type name; do
     n=$((n + 1))
     check_doc "$type" "$name" || rc=1

@@ -15,5 +15,8 @@ expect "the failing gate" 'the gate failed as it should'
 expect "a deployment" 'DEPLOY www\.example\.com: NoRm0001'
 expect "a blocked deployment" 'BLOCK'
 expect "a skipped host" 'SKIP +intranet\.example\.org'
+expect "an event source event for an expiring certificate" 'event => EXPIRING SoOn0002 \(api\.example\.com\): 12 days left'
+expect "an event source event for an expired certificate" 'event => EXPIRED ExPd0003 \(old\.example\.com\): expired on'
 expect "no throttling" 'throttled: 0'
-echo "demo: ran, report, gates and deployment decisions as expected"
+if [ "$(grep -c '^event => ' "$out")" -ne 2 ]; then cat "$out"; echo "the rulebook step must show exactly 2 events (one expiring, one expired)"; exit 1; fi
+echo "demo: ran, report, gates, deployment decisions and rulebook events as expected"

@@ -87,6 +87,7 @@ options:
         without C(Response))."
       - Waits use full-jitter exponential backoff (0.5 s doubling, capped at 8 s).
       - Authentication failures, unknown certificates and invalid parameters are never retried.
+      - Throttled requests are retried for O(throttle_timeout) seconds, however many attempts that takes.
       - Must be 0 or more.
     type: int
     default: 5
@@ -96,8 +97,24 @@ options:
         The API's documented limit is 10 requests per second per action and account.
       - Concurrent requests are used up to this rate, so describing N certificates takes about N / O(rate_limit) seconds.
       - Must be greater than 0; fractions such as V(0.5) mean one request every two seconds.
+      - The limit is shared, per API key, endpoint and action, by every process of the user on the machine
+        (forks, concurrent C(ansible-playbook) runs, the lookup and the module on the controller). Their state lives
+        in owner-only files under C($XDG_RUNTIME_DIR/cloudcert.tencent/ratelimit) (or C(~/.cache/cloudcert.tencent/ratelimit);
+        the environment variable E(CLOUDCERT_TENCENT_RATELIMIT_DIR) replaces the directory). The files hold request times
+        and a hash of the key ID, never a secret. If they cannot be used safely, each process paces itself alone.
+      - While the API answers with throttling (other machines use the same account), the rate is lowered
+        for the whole machine and raised again as answers succeed.
     type: float
     default: 10
+  throttle_timeout:
+    description:
+      - Seconds for which throttled requests (C(RequestLimitExceeded*), C(LimitExceeded.RateLimitExceeded)) keep being
+        retried, counted from a request's first attempt, with jittered waits of at most 1 s (the machine's lowered rate
+        paces them; see O(rate_limit)). Throttling then makes a run slower, not failed;
+        O(retries) does not limit these retries (and V(0) gives throttling the same O(retries) as other failures).
+      - Must be 0 or more.
+    type: float
+    default: 300
 requirements:
   - requests
 notes:
@@ -195,4 +212,10 @@ options:
         key: rate_limit
     vars:
       - name: tencentcloud_rate_limit
+  throttle_timeout:
+    ini:
+      - section: cloudcert_tencent
+        key: throttle_timeout
+    vars:
+      - name: tencentcloud_throttle_timeout
 """

@@ -22,7 +22,9 @@ from urllib.parse import urlsplit
 
 from ansible_collections.cloudcert.tencent.plugins.module_utils import _signer
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ApiError, ConfigurationError, TransportError
-from ansible_collections.cloudcert.tencent.plugins.module_utils._retry import RateLimiter, call_with_retries
+from ansible_collections.cloudcert.tencent.plugins.module_utils._material import strip_private_keys
+from ansible_collections.cloudcert.tencent.plugins.module_utils._ratelimit import SharedRateLimiter
+from ansible_collections.cloudcert.tencent.plugins.module_utils._retry import DEFAULT_THROTTLE_TIMEOUT, call_with_retries, is_throttling
 
 try:
     import requests
@@ -42,6 +44,7 @@ def _paced_pool_classes(limiter) -> dict:
     connection and after requests has prepared the request: a handshake of several round trips
     on the first burst cannot push those requests into the next second's window, and a busy
     machine cannot bunch more than ``rate`` arrivals into one second. Retries pass here too.
+    The limit is per action, read from the ``X-TC-Action`` header the client sets.
     """
     from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -50,7 +53,7 @@ def _paced_pool_classes(limiter) -> dict:
         def request(self, *args, **kwargs):
             if getattr(self, "sock", None) is None:
                 self.connect()  # the pool has set the connect timeout on this connection already
-            limiter.acquire()
+            limiter.acquire(_action_of(kwargs.get("headers", args[3] if len(args) > 3 else None)))
             return super().request(*args, **kwargs)
 
     http_conn = type("PacedHTTPConnection", (_Paced, HTTPConnection), {})
@@ -59,6 +62,14 @@ def _paced_pool_classes(limiter) -> dict:
         "http": type("PacedHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}),
         "https": type("PacedHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}),
     }
+
+
+def _action_of(headers) -> str | None:
+    """The X-TC-Action of a request's headers (urllib3 1.26 and 2.x pass them as given, any case)."""
+    for name, value in (headers or {}).items():
+        if name.lower() == "x-tc-action":
+            return value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
+    return None
 
 
 if HAS_REQUESTS:
@@ -124,8 +135,14 @@ def _html_title(text: str) -> str | None:
     return " ".join(match.group(1).split())[:120] if match else None
 
 
-def _describe_body(text: str) -> str:
+# Answers of these actions carry private keys: no byte of an unusable answer is ever quoted, whole or cut.
+SECRET_BEARING_ACTIONS = frozenset({"DescribeCertificateDetail"})
+
+
+def _describe_body(text: str, action: str | None = None) -> str:
     """A short, safe summary of an unusable response body for error messages."""
+    if action in SECRET_BEARING_ACTIONS:
+        return "a body of %d characters (not quoted: %s answers hold private keys)" % (len(text), action)
     title = _html_title(text)
     if title:
         return "an HTML page (%s)" % title
@@ -138,16 +155,17 @@ def parse_envelope(*, status: int, body: bytes, action: str) -> dict:
     text = body.decode("utf-8", errors="replace")
     if status != 200:
         raise TransportError(
-            "the endpoint answered HTTP %d with %s; a gateway or network problem, not an API answer" % (status, _describe_body(text)), action=action
+            "the endpoint answered HTTP %d with %s; a gateway or network problem, not an API answer" % (status, _describe_body(text, action)), action=action
         )
     try:
         data = json.loads(text)
     except ValueError:
         raise TransportError(
-            "the endpoint answered HTTP 200 with a body that is not valid JSON (%s); it may be truncated or come from a proxy" % _describe_body(text),
+            "the endpoint answered HTTP 200 with a body that is not valid JSON (%s); it may be truncated or come from a proxy" % _describe_body(text, action),
             action=action,
         ) from None
-    response = data.get("Response") if isinstance(data, dict) else None
+    # Private keys are dropped on arrival, before anything (errors, normalising, caching, warnings) sees the answer.
+    response = strip_private_keys(data).get("Response") if isinstance(data, dict) else None
     if not isinstance(response, dict):
         raise TransportError("the endpoint answered JSON without a 'Response' object; is the endpoint really a Tencent Cloud API?", action=action)
     error = response.get("Error")
@@ -160,7 +178,12 @@ def parse_envelope(*, status: int, body: bytes, action: str) -> dict:
 
 
 class ApiClient:
-    """One pooled session, signing, retries and a shared rate limiter for one set of options."""
+    """One pooled session, signing, retries and a machine-wide rate limiter for one set of options.
+
+    ``rate_limit_dir`` is where the machine-wide limiter keeps its state (default: the user's runtime
+    directory, see ``_ratelimit.default_state_dir``); ``shared_rate_limit=False`` paces this client alone.
+    ``note(text)`` receives diagnostics meant for high verbosity only (never a secret).
+    """
 
     def __init__(
         self,
@@ -174,8 +197,13 @@ class ApiClient:
         ca_path: str | None = None,
         retries: int = 5,
         rate_limit: float = 10.0,
+        throttle_timeout: float = DEFAULT_THROTTLE_TIMEOUT,
+        rate_limit_dir: str | None = None,
+        shared_rate_limit: bool = True,
         warn=None,
+        note=None,
         clock=time.time,
+        monotonic=time.monotonic,
         sleep=time.sleep,
     ) -> None:
         self.url, self.host = parse_endpoint(endpoint)
@@ -185,9 +213,12 @@ class ApiClient:
         self.timeout = timeout
         self.retries = retries
         self.rate_limit = rate_limit
-        self.limiter = RateLimiter(rate_limit)
+        self.throttle_timeout = throttle_timeout
         self.warn = warn
+        self.note = note
+        self.limiter = SharedRateLimiter(rate_limit, host=self.host, scope=self._limit_scope, directory=rate_limit_dir, shared=shared_rate_limit, note=note)
         self._clock = clock
+        self._monotonic = monotonic
         self._sleep = sleep
         self._calls = 0
         self._calls_lock = threading.Lock()
@@ -213,6 +244,12 @@ class ApiClient:
 
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         return session
+
+    def _limit_scope(self) -> str:
+        """Whose limit this is, without a secret: the key id, or the CVM role (its temporary key ids rotate)."""
+        if getattr(self.credentials, "refreshable", False):
+            return "cvm-role %s %s" % (getattr(self.credentials, "role", ""), getattr(self.credentials, "base_url", ""))
+        return "key " + self.credentials.get().secret_id
 
     @property
     def api_calls(self) -> int:
@@ -267,7 +304,14 @@ class ApiClient:
             raise TransportError("no answer from %s within timeout=%ss" % (self.host, self.timeout), action=action) from None
         except requests.exceptions.RequestException as exc:
             raise TransportError("cannot reach %s (%s)" % (self.host, _network_reason(exc)), action=action) from None
-        return parse_envelope(status=status, body=body, action=action)
+        try:
+            response = parse_envelope(status=status, body=body, action=action)
+        except ApiError as error:
+            # Every process of the machine slows down on throttling and speeds up again on answers.
+            (self.limiter.throttled if is_throttling(error) else self.limiter.answered)(action)
+            raise
+        self.limiter.answered(action)
+        return response
 
     def _send_healing(self, action: str, payload: bytes) -> dict:
         """One logical attempt; temporary keys from a CVM role that the API calls stale are fetched anew once.
@@ -290,8 +334,11 @@ class ApiClient:
         return call_with_retries(
             lambda: self._send_healing(action, payload),
             retries=self.retries,
+            throttle_timeout=self.throttle_timeout,
             warn=self.warn,
+            note=self.note,
             sleep=self._sleep,
+            clock=self._monotonic,
             describe=action,
         )
 

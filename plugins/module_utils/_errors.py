@@ -73,6 +73,10 @@ class ResponseError(TencentCloudError):
 
 
 _GRANT = "the key is valid but CAM denies this action: grant ssl:DescribeCertificate and ssl:DescribeCertificates to the key's user or role"
+_THROTTLED = (
+    "the API kept throttling the requests (10 per second per action and account) for throttle_timeout seconds: "
+    "other clients share the account's limit; raise throttle_timeout, lower rate_limit on every machine, or stagger the jobs"
+)
 # What a person should do about each code; the server's own text is appended, never matched on.
 _ADVICE = {
     "AuthFailure.SignatureFailure": "the signature was rejected: secret_key does not belong to secret_id (a typo, a rotated key, or another account's key)",
@@ -87,8 +91,8 @@ _ADVICE = {
     "FailedOperation.AuthError": "the key may not read this certificate: check its CAM policy for ssl:DescribeCertificate and the certificate's project",
     "FailedOperation.NoProjectPermission": "the key has no permission on the certificate's project",
     "FailedOperation.CertificateNotFound": "the certificate does not exist or this account cannot see it",
-    "RequestLimitExceeded": "the API kept throttling the requests: lower rate_limit or raise retries",
-    "LimitExceeded.RateLimitExceeded": "the API kept throttling the requests (10 per second per action): lower rate_limit or raise retries",
+    "RequestLimitExceeded": _THROTTLED,
+    "LimitExceeded.RateLimitExceeded": _THROTTLED,
     "InternalError": "Tencent Cloud reported an internal error on every attempt; try again later",
     "ServiceUnavailable": "the service was unavailable on every attempt; try again later",
     "InvalidParameter.CertificateIdNumberLimit": "too many certificate ids in one request",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ansible_collections.cloudcert.tencent.plugins.module_utils._certificate import DETAIL_FIELDS, LIST_FIELDS, normalise, within_days
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ApiError, ConfigurationError, ResponseError, TencentCloudError
+from ansible_collections.cloudcert.tencent.plugins.module_utils._material import material
 from ansible_collections.cloudcert.tencent.plugins.module_utils._retry import is_retryable
 
 NOT_FOUND = "FailedOperation.CertificateNotFound"
@@ -21,6 +22,7 @@ PAGE_SIZE = 1000  # the API's maximum Limit
 BATCH_SIZE = 50  # CertIds per DescribeCertificates (larger batches are refused by sibling actions)
 MAX_PAGES = 10000  # a guard against a server whose TotalCount never converges
 ON_MISSING = ("error", "warn", "skip")
+DETAIL_ACTION = "DescribeCertificateDetail"
 
 
 class NotFoundError(ApiError):
@@ -59,23 +61,86 @@ def _stops_everything(error) -> bool:
     return isinstance(error, TencentCloudError) and not is_retryable(error) and getattr(error, "code", None) != NOT_FOUND
 
 
-def describe_by_ids(client, ids: list[str], *, warn=None) -> tuple[dict, list[str]]:
-    """``DescribeCertificate`` for each distinct id, concurrently. Returns ({id: record}, missing ids)."""
-    unique = _unique(ids)
-    outcomes = client.map_concurrent(lambda cert_id: _describe_one(client, cert_id), unique, stop_on=_stops_everything)
-    found, missing = {}, MissingIds()
-    for cert_id, outcome in zip(unique, outcomes):
+def _detail_one(client, cert_id: str) -> dict:
+    # The client has already dropped CertificatePrivateKey/EncryptPrivateKey (parse_envelope): only the
+    # public certificate is read from this answer, and none of its text goes into a message.
+    return client.call(DETAIL_ACTION, {"CertificateId": cert_id})
+
+
+def _call(client, task: tuple[str, str]) -> dict:
+    action, cert_id = task
+    return _detail_one(client, cert_id) if action == DETAIL_ACTION else _describe_one(client, cert_id)
+
+
+def _fetch(client, tasks: list[tuple[str, str]]) -> tuple[dict, MissingIds]:
+    """Run (action, id) calls concurrently; returns ({(action, id): answer}, ids some action did not find)."""
+    outcomes = client.map_concurrent(lambda task: _call(client, task), tasks, stop_on=_stops_everything)
+    answers, missing = {}, MissingIds()
+    for task, outcome in zip(tasks, outcomes):
         if isinstance(outcome, ApiError) and outcome.code == NOT_FOUND:
-            missing.append(cert_id)
+            if task[1] not in missing:
+                missing.append(task[1])
             missing.evidence = missing.evidence or outcome
         elif isinstance(outcome, BaseException):
             if isinstance(outcome, TencentCloudError):
-                outcome.subject = "certificate %s" % cert_id
+                outcome.subject = "certificate %s" % task[1]
             raise outcome
         elif outcome is not None:
-            found[cert_id] = normalise(outcome, fields=DETAIL_FIELDS, warn=warn)
+            answers[task] = outcome
     # Skipped slots (None) exist only after a fatal error, and that error was raised above.
+    return answers, missing
+
+
+def describe_by_ids(client, ids: list[str], *, warn=None, include_certificate: bool = False) -> tuple[dict, list[str]]:
+    """``DescribeCertificate`` for each distinct id, concurrently. Returns ({id: record}, missing ids).
+
+    With ``include_certificate`` each id also gets a ``DescribeCertificateDetail`` call, interleaved in
+    the same pool: the detail answer lacks four DescribeCertificate fields (CA* and PackageTypeName),
+    so it joins the describe call instead of replacing it; the two actions have separate rate limits.
+    An id that either action does not find is missing.
+    """
+    unique = _unique(ids)
+    actions = ("DescribeCertificate", DETAIL_ACTION) if include_certificate else ("DescribeCertificate",)
+    answers, missing = _fetch(client, [(action, cert_id) for cert_id in unique for action in actions])
+    found = {}
+    for cert_id in unique:
+        if cert_id in missing:
+            continue
+        found[cert_id] = normalise(answers[("DescribeCertificate", cert_id)], fields=DETAIL_FIELDS, warn=warn)
+        if include_certificate:
+            found[cert_id].update(material_of(answers[(DETAIL_ACTION, cert_id)], cert_id, warn=warn))
     return found, missing
+
+
+def material_of(detail: dict, cert_id: str, *, warn=None) -> dict:
+    """``certificate_pem``, ``certificate_chain`` and ``fingerprints`` of one DescribeCertificateDetail answer."""
+    return material(detail.get("CertificatePublicKey"), subject="certificate %s" % cert_id, warn=warn)
+
+
+def fetch_material(client, ids: list[str], *, warn=None) -> tuple[dict, list[str]]:
+    """``DescribeCertificateDetail`` for each distinct id, concurrently: ({id: material keys}, missing ids).
+
+    For callers that already hold records (the lookup asked for a material field, a listing): only
+    the three material keys come back, never a private key nor any other field of the detail answer.
+    """
+    unique = _unique(ids)
+    answers, missing = _fetch(client, [(DETAIL_ACTION, cert_id) for cert_id in unique])
+    return {cert_id: material_of(answers[(DETAIL_ACTION, cert_id)], cert_id, warn=warn) for cert_id in unique if cert_id not in missing}, missing
+
+
+def add_material(client, records: list[dict], *, warn=None) -> list[str]:
+    """Add the material keys to normalised ``records`` in place; returns the ids the detail call did not find.
+
+    Records whose id was not found keep no material keys: the caller decides (gone, or missing).
+    """
+    ids = [record["certificate_id"] for record in records if isinstance(record.get("certificate_id"), str)]
+    found, missing = fetch_material(client, ids, warn=warn)
+    for record in records:
+        if not isinstance(record.get("certificate_id"), str):
+            record.update(material(None, subject="a certificate without an id", warn=warn))  # nothing to ask for
+        elif record["certificate_id"] in found:
+            record.update(found[record["certificate_id"]])
+    return missing
 
 
 def list_pages(client, params: dict) -> tuple[list, str | None]:
@@ -139,7 +204,7 @@ def handle_missing(missing: list[str], on_missing: str, *, warn=None, action: st
     if on_missing == "error":
         evidence = getattr(missing, "evidence", None)
         if evidence is not None:
-            error = NotFoundError(NOT_FOUND, evidence.api_message, evidence.request_id, action=action)
+            error = NotFoundError(NOT_FOUND, evidence.api_message, evidence.request_id, action=evidence.action or action)
         else:
             # No per-id answer to quote (a batch listing simply left them out): our own words, not the server's.
             error = NotFoundError(NOT_FOUND, "", None, action=action)
@@ -147,6 +212,20 @@ def handle_missing(missing: list[str], on_missing: str, *, warn=None, action: st
         raise error
     if on_missing == "warn" and warn is not None:
         warn("certificate%s not found: %s" % ("s" if len(missing) > 1 else "", ", ".join(missing)))
+
+
+def _join_material(client, found: dict, missing: MissingIds, *, days, warn) -> MissingIds:
+    """Material for the records of a batch (only those the expiry filter keeps: fewer calls).
+
+    A certificate deleted between the two calls is missing, like one the batch did not return.
+    """
+    kept = [record for record in found.values() if within_days(record, days)]
+    gone = add_material(client, kept, warn=warn)
+    for cert_id in gone:
+        found.pop(cert_id, None)
+        missing.append(cert_id)
+    missing.evidence = missing.evidence or getattr(gone, "evidence", None)
+    return missing
 
 
 def gather(
@@ -159,13 +238,22 @@ def gather(
     details=True,
     expiring_within_days=None,
     on_missing="error",
+    include_certificate=False,
     warn=None,
 ) -> dict:
-    """What the module returns: ``certificates`` (ordered, filtered) and ``missing``."""
+    """What the module returns: ``certificates`` (ordered, filtered) and ``missing``.
+
+    ``include_certificate`` adds ``certificate_pem``, ``certificate_chain`` and ``fingerprints`` to
+    each record, from one ``DescribeCertificateDetail`` call per certificate.
+    """
     if ids is not None:
         ids = clean_ids(ids)
-        fetch = describe_by_ids if details else batch_by_ids
-        found, missing = fetch(client, ids, warn=warn)
+        if details:
+            found, missing = describe_by_ids(client, ids, warn=warn, include_certificate=include_certificate)
+        else:
+            found, missing = batch_by_ids(client, ids, warn=warn)
+            if include_certificate:
+                missing = _join_material(client, found, missing, days=expiring_within_days, warn=warn)
         handle_missing(missing, on_missing, warn=warn, action="DescribeCertificate" if details else "DescribeCertificates")
         records = [found[cert_id] for cert_id in ids if cert_id in found]
     else:
@@ -173,9 +261,12 @@ def gather(
         if details:
             listed = [item.get("CertificateId") for item in raw if isinstance(item, dict) and isinstance(item.get("CertificateId"), str)]
             # A certificate deleted between listing and describing is simply gone now: not "missing".
-            found, _gone = describe_by_ids(client, listed, warn=warn)
+            found, _gone = describe_by_ids(client, listed, warn=warn, include_certificate=include_certificate)
             records = [found[cert_id] for cert_id in listed if cert_id in found]
         else:
-            records = _normalise_listed(raw, request_id, warn)
+            records = [record for record in _normalise_listed(raw, request_id, warn) if within_days(record, expiring_within_days)]
+            if include_certificate:
+                gone = set(add_material(client, records, warn=warn))
+                records = [record for record in records if record.get("certificate_id") not in gone]
         missing = []
     return {"certificates": [r for r in records if within_days(r, expiring_within_days)], "missing": missing}

@@ -35,7 +35,9 @@ class CloudcertModule:
 
     def client(self):
         options = {name: self.module.params.get(name) for name in OPTION_NAMES}
-        self._client = build_client(options, warn=self.module.warn)
+        # Diagnostics such as "the machine-wide rate limit state is unusable, pacing alone" are for -vvv only.
+        note = self.module.warn if getattr(self.module, "_verbosity", 0) >= 3 else None
+        self._client = build_client(options, warn=self.module.warn, note=note)
         return self._client
 
     @property

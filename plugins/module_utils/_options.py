@@ -13,10 +13,13 @@ test keeps the two in step.
 
 from __future__ import annotations
 
+import math
+
 from ansible_collections.cloudcert.tencent.plugins.module_utils._client import DEFAULT_ENDPOINT, HAS_REQUESTS, LANGUAGES, ApiClient
 from ansible_collections.cloudcert.tencent.plugins.module_utils._credentials import resolve_credentials
 from ansible_collections.cloudcert.tencent.plugins.module_utils._environment import ENV_VARS
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ConfigurationError, MissingLibraryError
+from ansible_collections.cloudcert.tencent.plugins.module_utils._retry import DEFAULT_THROTTLE_TIMEOUT
 
 try:
     from ansible.module_utils.basic import env_fallback, missing_required_lib
@@ -28,7 +31,7 @@ except ImportError:  # pragma: no cover - ansible-core always ships it
 # which source it used and never mixes key halves.
 OPTION_NAMES = (
     "secret_id", "secret_key", "security_token", "profile", "cvm_role", "region", "endpoint",
-    "language", "timeout", "validate_certs", "ca_path", "retries", "rate_limit",
+    "language", "timeout", "validate_certs", "ca_path", "retries", "rate_limit", "throttle_timeout",
 )  # fmt: skip
 
 
@@ -48,6 +51,7 @@ def connection_argument_spec() -> dict:
         "ca_path": {"type": "path"},
         "retries": {"type": "int", "default": 5},
         "rate_limit": {"type": "float", "default": 10.0},
+        "throttle_timeout": {"type": "float", "default": DEFAULT_THROTTLE_TIMEOUT},
     }
 
 
@@ -59,6 +63,9 @@ def validate(options: dict) -> None:
     rate = options.get("rate_limit")
     if rate is None or not rate > 0:
         raise ConfigurationError("rate_limit: must be greater than 0 requests per second (the API allows 10), got %r" % (rate,))
+    throttle_timeout = _throttle_timeout(options)
+    if math.isnan(throttle_timeout) or throttle_timeout < 0:
+        raise ConfigurationError("throttle_timeout: must be 0 or more seconds, got %r" % (throttle_timeout,))
     retries = options.get("retries")
     if retries is None or retries < 0:
         raise ConfigurationError("retries: must be 0 or more, got %r" % (retries,))
@@ -73,8 +80,17 @@ def validate(options: dict) -> None:
             raise ConfigurationError("ca_path: cannot read %s (%s)" % (ca_path, exc.strerror)) from None
 
 
-def build_client(options: dict, *, warn=None, option_source: str = "task options", env=None) -> ApiClient:
-    """A ready client for these option values: validated, credentials resolved, session pooled."""
+def _throttle_timeout(options: dict):
+    # Unset (a front end or caller that predates the option) means the default, not an error.
+    value = options.get("throttle_timeout")
+    return DEFAULT_THROTTLE_TIMEOUT if value is None else value
+
+
+def build_client(options: dict, *, warn=None, note=None, option_source: str = "task options", env=None) -> ApiClient:
+    """A ready client for these option values: validated, credentials resolved, session pooled.
+
+    ``note(text)`` receives diagnostics for high verbosity only (the lookup: ``display.vvv``).
+    """
     if not HAS_REQUESTS:
         # Ansible's own wording: which library, which Python (the controller's for the lookup), what to do.
         raise MissingLibraryError(missing_required_lib("requests"))
@@ -90,7 +106,9 @@ def build_client(options: dict, *, warn=None, option_source: str = "task options
         ca_path=options.get("ca_path"),
         retries=int(options["retries"]),
         rate_limit=float(options["rate_limit"]),
+        throttle_timeout=float(_throttle_timeout(options)),
         warn=warn,
+        note=note,
     )
     if not options.get("validate_certs", True) and warn is not None:
         warn("validate_certs is false: the TLS certificate of %s is not verified; use this only for a local emulator or a trusted gateway" % client.host)

@@ -3,16 +3,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
 # This file is PRIVATE to the cloudcert.tencent collection: it may change or go away without notice.
-"""Which failures heal by waiting, full-jitter exponential backoff, and a sliding-window rate limiter.
+"""Which failures heal by waiting, full-jitter exponential backoff, and the retry loop.
 
+Throttled answers are retried until a time budget runs out (the request rate adapts meanwhile, see
+``_ratelimit.py``); every other failure that heals by waiting is retried a fixed number of times.
 Standard library only; clock, sleep and randomness are injectable so tests need no real waiting.
 """
 
 from __future__ import annotations
 
-import collections
 import random
-import threading
 import time
 
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ApiError, TencentCloudError, TransportError
@@ -36,11 +36,15 @@ RETRYABLE_CODES = {
 # Never retried whatever the family: they cannot heal by waiting.
 _FATAL_PREFIXES = ("AuthFailure", "InvalidParameter", "FailedOperation.CertificateNotFound", "UnauthorizedOperation", "MissingParameter")
 
+# Codes that mean "too many requests": they heal as soon as the caller slows down.
+_THROTTLING_PREFIXES = ("RequestLimitExceeded", "LimitExceeded.RateLimitExceeded")
+
 DEFAULT_BACKOFF_BASE = 0.5
 DEFAULT_BACKOFF_CAP = 8.0
-# Server-side limits are judged on arrival times; 100 ms absorbs thread and network jitter
-# at a cost of under 10 % of the theoretical rate.
-DEFAULT_RATE_MARGIN = 0.1
+DEFAULT_THROTTLE_TIMEOUT = 300.0
+# Throttled retries queue again at the machine-wide limiter, which already runs at the lowered rate:
+# a short jitter desynchronises them; long sleeps on top would only leave the account's budget unused.
+DEFAULT_THROTTLE_BACKOFF_CAP = 1.0
 
 
 def is_retryable(error: Exception) -> bool:
@@ -59,62 +63,59 @@ def backoff_delay(attempt: int, *, base: float = DEFAULT_BACKOFF_BASE, cap: floa
     return rand() * min(cap, base * (2 ** max(0, attempt)))
 
 
-def call_with_retries(func, *, retries: int, warn=None, sleep=time.sleep, rand=random.random, cap: float = DEFAULT_BACKOFF_CAP, describe: str = "request"):
-    """Call ``func()``; retry retryable failures up to ``retries`` extra times.
+def is_throttling(error: Exception) -> bool:
+    """True for the API's "too many requests" answers (not for quota codes such as plain ``LimitExceeded``)."""
+    return isinstance(error, ApiError) and bool(error.code) and error.code.startswith(_THROTTLING_PREFIXES)
 
-    ``warn(text)`` is told about each retry. The final error carries the attempt count.
+
+def call_with_retries(
+    func,
+    *,
+    retries: int,
+    throttle_timeout: float = 0.0,
+    warn=None,
+    note=None,
+    sleep=time.sleep,
+    clock=time.monotonic,
+    rand=random.random,
+    cap: float = DEFAULT_BACKOFF_CAP,
+    throttle_cap: float = DEFAULT_THROTTLE_BACKOFF_CAP,
+    describe: str = "request",
+):
+    """Call ``func()``; retry what heals by waiting. The final error carries the attempt count.
+
+    Throttled answers are retried while the next attempt would start within ``throttle_timeout``
+    seconds of the first one, and at least ``retries`` times, with a short jitter (``throttle_cap``);
+    other retryable failures up to ``retries`` times, with backoff capped at ``cap``. ``warn(text)`` is told about each retry except repeated throttling of the
+    same call, which goes to ``note(text)`` (high verbosity): the first warning already says it.
     """
-    attempt = 0
+    started = clock()
+    attempts = failures = throttles = 0
     while True:
         try:
             return func()
         except TencentCloudError as error:
-            attempt += 1
-            if not is_retryable(error) or attempt > retries:
-                error.attempts = attempt
+            attempts += 1
+            throttled = is_retryable(error) and is_throttling(error)
+            throttles += throttled
+            failures += not throttled
+            delay = backoff_delay(attempts - 1, cap=throttle_cap if throttled else cap, rand=rand)
+            if throttled:
+                allowed = clock() - started + delay <= throttle_timeout or attempts <= retries
+            else:
+                allowed = is_retryable(error) and failures <= retries
+            if not allowed:
+                error.attempts = attempts
                 raise
-            delay = backoff_delay(attempt - 1, cap=cap, rand=rand)
-            if warn is not None:
-                reason = error.code or (error.message[:120] + ("..." if len(error.message) > 120 else ""))
-                warn("%s failed (%s); retry %d of %d in %.2fs" % (describe, reason, attempt, retries, delay))
+            tell = note if throttled and throttles > 1 else warn
+            if tell is not None:
+                tell(_retry_text(error, describe=describe, attempts=attempts, retries=None if throttled else retries, delay=delay, budget=throttle_timeout))
             sleep(delay)
 
 
-class RateLimiter:
-    """At most ``rate`` request starts in any sliding window of one second.
-
-    Thread-safe. A start is recorded when a permit is granted, so retries count too. Up to
-    ``int(rate)`` requests may start at once (a burst), which is what lets N calls finish in about
-    N/rate seconds even with a high round-trip time. The window is widened by a small margin because
-    the server measures arrival times, which jitter relative to our start times.
-    """
-
-    def __init__(self, rate: float, *, margin: float = DEFAULT_RATE_MARGIN, clock=time.monotonic, sleep=time.sleep) -> None:
-        if rate <= 0:
-            raise ValueError("rate must be > 0")
-        self.capacity = max(1, int(rate))
-        # rate 10 -> 10 starts per window; rate 0.5 -> 1 start per 2 s; rate 15.5 -> 15 per second.
-        self.window = max(1.0, self.capacity / float(rate)) + margin
-        self._starts: collections.deque = collections.deque()
-        self._lock = threading.Lock()
-        self._clock = clock
-        self._sleep = sleep
-
-    def _reserve(self) -> float:
-        """Reserve the earliest allowed start time for the caller; return how long to wait for it."""
-        with self._lock:
-            now = self._clock()
-            start = now
-            if len(self._starts) >= self.capacity:
-                # The start ``capacity`` places back must be a full window older than ours.
-                start = max(start, self._starts.popleft() + self.window)
-            if self._starts:
-                # Hand out reservations in time order so the deque stays sorted (FIFO fairness).
-                start = max(start, self._starts[-1])
-            self._starts.append(start)
-            return start - now
-
-    def acquire(self) -> None:
-        wait = self._reserve()
-        if wait > 0:
-            self._sleep(wait)
+def _retry_text(error, *, describe: str, attempts: int, retries: int | None, delay: float, budget: float) -> str:
+    """The retry notice; ``retries`` None for throttling, which is bounded by time, not a count."""
+    reason = error.code or (error.message[:120] + ("..." if len(error.message) > 120 else ""))
+    if retries is None:
+        return "%s was throttled (%s); retry %d in %.2fs, for up to %gs in all (throttle_timeout)" % (describe, reason, attempts, delay, budget)
+    return "%s failed (%s); retry %d of %d in %.2fs" % (describe, reason, attempts, retries, delay)

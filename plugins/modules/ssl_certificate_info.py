@@ -60,6 +60,25 @@ options:
     type: str
     choices: [error, warn, skip]
     default: error
+  include_certificate:
+    description:
+      - Also return each certificate itself (RV(certificates[].certificate_pem)), the rest of the chain the API holds
+        (RV(certificates[].certificate_chain)) and the leaf's RV(certificates[].fingerprints), from one
+        C(DescribeCertificateDetail) request per certificate, made concurrently at the shared O(rate_limit).
+      - With O(details=true) the detail request joins C(DescribeCertificate) instead of replacing it, because its answer lacks
+        C(package_type_name) and the C(ca_*) lists; the two actions have separate rate limits, so the wall time grows little.
+        With O(details=false) it follows the batch or listing, and only for certificates that O(expiring_within_days) keeps.
+      - The record stays what it is without this option plus the three keys; the other fields only the detail answer has
+        (C(RootCert), C(CertFingerprint), C(CertChainInfo), C(EncryptCert), ...) are not returned. The chain is taken from
+        the certificate field only; the root (C(RootCert)) is left out, as servers do not send it.
+      - The private keys the API returns with it (C(CertificatePrivateKey), C(EncryptPrivateKey), anything named like a
+        private key) are dropped as soon as the answer arrives; they never reach the result, a warning, an error or the log.
+      - The PEM is checked (base64 DER with the structure of an X.509 certificate) and rewritten in the standard form
+        (64-column lines, LF). When the certificate does not parse or is empty, RV(certificates[].certificate_pem) and
+        RV(certificates[].fingerprints) are null and one warning names the certificate; broken chain blocks are left out.
+      - A certificate the detail request does not find is treated as missing (see O(on_missing)).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - cloudcert.tencent.connection
   - cloudcert.tencent.attributes
@@ -116,6 +135,18 @@ EXAMPLES = r"""
     certificate_ids: "{{ wanted_cert_ids }}"
     on_missing: warn
   register: china
+
+- name: Fingerprints and PEM of the certificate a host should serve
+  cloudcert.tencent.ssl_certificate_info:
+    certificate_ids: [Juz8JAxn]
+    include_certificate: true
+  register: material
+
+- name: Compare with what the host serves (sha256 over the DER, as community.crypto writes it)
+  ansible.builtin.assert:
+    that: material.certificates[0].fingerprints.sha256 == served_sha256
+  vars:
+    served_sha256: "{{ served_fingerprint_from_openssl | lower }}"
 
 - name: Set the connection once for every module of the collection
   module_defaults:
@@ -297,6 +328,40 @@ certificates:
       type: str
       returned: always
       sample: 6ef60bec-0242-43af-bb20-270359fb54a7
+    certificate_pem:
+      description:
+        - The certificate itself (the leaf), PEM with 64-column lines and a final newline; null when the API has no
+          certificate yet or what it has does not parse (a warning says which).
+        - Never a private key.
+      type: str
+      returned: when O(include_certificate=true)
+      sample: "-----BEGIN CERTIFICATE-----\nMIIFJjCCBA6gAwIBAgIQC9G6KeuB1SBAvBPgPAm0SzANBgkqhkiG9w0BAQsFADBy\n...\n-----END CERTIFICATE-----\n"
+    certificate_chain:
+      description:
+        - The other certificates the API holds with it (intermediates), in the API's order, each PEM as in C(certificate_pem).
+        - Empty when there are none; blocks that do not parse are left out (with a warning).
+      type: list
+      elements: str
+      returned: when O(include_certificate=true)
+      sample: ["-----BEGIN CERTIFICATE-----\nMIIErjCCA5agAwIBAgIQBYAmfwbylVM0jhwYWl7uLjANBgkqhkiG9w0BAQsFADBh\n...\n-----END CERTIFICATE-----\n"]
+    fingerprints:
+      description:
+        - Fingerprints of the leaf certificate (its DER), computed locally; lower-case hex pairs joined by colons, the format of
+          community.crypto's C(x509_certificate_info) (C(openssl x509 -noout -fingerprint -sha256) prints the same in upper case).
+        - Null when C(certificate_pem) is null.
+      type: dict
+      returned: when O(include_certificate=true)
+      contains:
+        sha1:
+          description: SHA-1 fingerprint.
+          type: str
+          returned: success
+          sample: "9a:3d:5c:6e:1f:04:27:b8:c3:de:71:0a:92:55:4e:8f:13:c6:a0:7b"
+        sha256:
+          description: SHA-256 fingerprint.
+          type: str
+          returned: success
+          sample: "5e:c1:7a:0d:8b:36:2f:94:ee:51:c9:03:7a:b2:68:de:14:f0:55:3c:a9:87:21:6b:d0:3e:bf:42:98:11:7c:05"
 missing:
   description: Ids the API reported as not found (with O(on_missing=warn) or O(on_missing=skip)); empty when none.
   returned: always
@@ -339,6 +404,7 @@ def main() -> None:
             "details": {"type": "bool", "default": True},
             "expiring_within_days": {"type": "int"},
             "on_missing": {"type": "str", "default": "error", "choices": list(ON_MISSING)},
+            "include_certificate": {"type": "bool", "default": False},
         },
         mutually_exclusive=[("certificate_ids", "search"), ("certificate_ids", "statuses"), ("certificate_ids", "certificate_type")],
         supports_check_mode=True,
@@ -355,6 +421,7 @@ def main() -> None:
             details=params["details"],
             expiring_within_days=params["expiring_within_days"],
             on_missing=params["on_missing"],
+            include_certificate=params["include_certificate"],
             warn=module.warn,
         )
 

@@ -21,11 +21,14 @@ import tempfile
 import time
 
 from ansible.utils.display import Display
-from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import describe_by_ids
+from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import describe_by_ids, fetch_material
 
 display = Display()
 
 CACHE_VERSION = 1
+# What an entry holds: the record (DescribeCertificate) or the material (DescribeCertificateDetail).
+RECORD = "record"
+MATERIAL = "material"
 # A clock difference this large between forks is impossible on one controller; beyond it an entry is distrusted.
 CLOCK_SLACK = 5.0
 
@@ -83,9 +86,11 @@ class RecordCache:
         return True
 
     @staticmethod
-    def key(identity: list, *, endpoint: str, language: str, cert_id: str) -> str:
-        material = json.dumps([CACHE_VERSION, identity, endpoint, language, cert_id], separators=(",", ":"))
-        return hashlib.sha256(material.encode("utf-8")).hexdigest()
+    def key(identity: list, *, endpoint: str, language: str, cert_id: str, kind: str = RECORD) -> str:
+        parts = [CACHE_VERSION, identity, endpoint, language, cert_id]
+        if kind != RECORD:
+            parts.append(kind)  # the certificate material is a separate entry, fetched only when asked for
+        return hashlib.sha256(json.dumps(parts, separators=(",", ":")).encode("utf-8")).hexdigest()
 
     def _path(self, key: str, suffix: str) -> str:
         return os.path.join(self.directory, key + suffix)
@@ -202,13 +207,22 @@ def _collect(cache: RecordCache, keys: dict, found: dict, missing: set) -> list[
     return pending
 
 
-def fetch_records(client, ids: list[str], *, cache: RecordCache | None, clear: bool = False, warn=None) -> tuple[dict, list[str]]:
-    """({id: record}, missing ids) for the distinct ``ids``, through the cache when there is one."""
+_FETCHERS = {RECORD: describe_by_ids, MATERIAL: fetch_material}
+
+
+def fetch_records(client, ids: list[str], *, cache: RecordCache | None, clear: bool = False, warn=None, kind: str = RECORD) -> tuple[dict, list[str]]:
+    """({id: record}, missing ids) for the distinct ``ids``, through the cache when there is one.
+
+    ``kind`` MATERIAL gives each id's material keys (``certificate_pem``, ``certificate_chain``,
+    ``fingerprints``) from DescribeCertificateDetail instead of its record; the private key never
+    reaches this layer (the core drops it on arrival).
+    """
+    fetch = _FETCHERS[kind]
     unique = list(dict.fromkeys(ids))
     if cache is None or not cache.usable:
-        return describe_by_ids(client, unique, warn=warn)
+        return fetch(client, unique, warn=warn)
     identity = credential_identity(client)
-    keys = {cert_id: cache.key(identity, endpoint=client.url, language=client.language, cert_id=cert_id) for cert_id in unique}
+    keys = {cert_id: cache.key(identity, endpoint=client.url, language=client.language, cert_id=cert_id, kind=kind) for cert_id in unique}
     if clear:
         for key in keys.values():
             cache.drop(key)
@@ -219,7 +233,7 @@ def fetch_records(client, ids: list[str], *, cache: RecordCache | None, clear: b
             # Another fork may have fetched while we waited for the lock: read again before asking.
             pending = _collect(cache, {cert_id: keys[cert_id] for cert_id in pending}, found, missing)
             if pending:
-                fetched, gone = describe_by_ids(client, pending, warn=warn)
+                fetched, gone = fetch(client, pending, warn=warn)
                 for cert_id in pending:
                     cache.write(keys[cert_id], cert_id, fetched.get(cert_id))
                 found.update(fetched)

@@ -25,9 +25,10 @@ from ansible.utils.display import Display
 from ansible_collections.cloudcert.tencent.plugins.module_utils._certificate import DERIVED_KEYS, DETAIL_FIELDS, expiry_facts
 from ansible_collections.cloudcert.tencent.plugins.module_utils._environment import ENV_VARS, SECRET_OPTIONS
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ConfigurationError, TencentCloudError, describe_failure
-from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import ON_MISSING, clean_ids, handle_missing
+from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import DETAIL_ACTION, ON_MISSING, clean_ids, handle_missing
+from ansible_collections.cloudcert.tencent.plugins.module_utils._material import MATERIAL_KEYS
 from ansible_collections.cloudcert.tencent.plugins.module_utils._options import OPTION_NAMES, build_client
-from ansible_collections.cloudcert.tencent.plugins.plugin_utils._cache import RecordCache, default_cache_dir, fetch_records
+from ansible_collections.cloudcert.tencent.plugins.plugin_utils._cache import MATERIAL, RECORD, RecordCache, default_cache_dir, fetch_records
 
 display = Display()
 
@@ -138,11 +139,22 @@ def field_catalogue(record: dict) -> str:
     """The valid top-level field names of a record, for an error message."""
     pairs = []
     for key in sorted(record):
-        if key in DERIVED_KEYS:
+        if key in DERIVED_KEYS or key in MATERIAL_KEYS:
             continue
         api = _API_NAMES.get(key)
         pairs.append("%s (%s)" % (api, key) if api else key)
-    return "%s; derived: %s; nested fields with dots, e.g. CertificateExtra.DomainNumber" % (", ".join(pairs), ", ".join(DERIVED_KEYS))
+    return "%s; derived: %s; material (DescribeCertificateDetail): %s; nested fields with dots, e.g. CertificateExtra.DomainNumber" % (
+        ", ".join(pairs),
+        ", ".join(DERIVED_KEYS),
+        "certificate_pem, certificate_chain, fingerprints.sha1, fingerprints.sha256",
+    )
+
+
+def wants_material(field: str | None) -> bool:
+    """Whether ``field`` names the certificate material, the only fields that need DescribeCertificateDetail."""
+    if not isinstance(field, str) or not field.strip():
+        return False
+    return _snake(field.split(".", 1)[0].strip()) in MATERIAL_KEYS
 
 
 def resolve_field(record: dict, field: str, *, cert_id: str):
@@ -220,7 +232,7 @@ def _cache_for(options: LookupOptions, ttl: int, client) -> RecordCache | None:
         return None
     directory = options.values.get("cache_dir") or default_cache_dir()
     # Wait for another fork's fetch at most as long as that fetch may legitimately take.
-    lock_wait = 60.0 + client.timeout * (client.retries + 1) * 2
+    lock_wait = 60.0 + client.timeout * (client.retries + 1) * 2 + client.throttle_timeout
     return RecordCache(os.path.expanduser(directory), ttl, lock_wait=lock_wait)
 
 
@@ -237,9 +249,12 @@ def run_lookup(plugin, terms, *, variables=None, direct: dict | None = None) -> 
             return []
         connection, source = options.connection()
         secrets += [value for value in (connection.get("secret_key"), connection.get("security_token")) if value]
-        client = build_client(connection, warn=display.warning, option_source=source)
-        found, missing = fetch_records(client, ids, cache=_cache_for(options, ttl, client), clear=bool(options.values.get("cache_clear")), warn=display.warning)
-        handle_missing(missing, on_missing, warn=display.warning)
+        client = build_client(connection, warn=display.warning, note=display.vvv, option_source=source)
+        # The material needs DescribeCertificateDetail; every other field comes from the record.
+        kind = MATERIAL if wants_material(field) else RECORD
+        cache = _cache_for(options, ttl, client)
+        found, missing = fetch_records(client, ids, cache=cache, clear=bool(options.values.get("cache_clear")), warn=display.warning, kind=kind)
+        handle_missing(missing, on_missing, warn=display.warning, action=DETAIL_ACTION if kind == MATERIAL else "DescribeCertificate")
         results = []
         for cert_id in ids:
             if cert_id in found:

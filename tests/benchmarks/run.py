@@ -150,6 +150,8 @@ class Bench:
         self.work = work
         self.emulator = emulator
         self.counter = 0
+        self.playbooks = PLAYBOOKS
+        self.log_summary = log_summary
         from ansible_collections.cloudcert.tencent.tests.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
 
         self.secret_id, self.secret_key = DEMO_SECRET_ID, DEMO_SECRET_KEY
@@ -430,6 +432,8 @@ def targets(results: dict, settings: dict) -> list:
             # The module path adds normalisation the SDK does not do; the target is about the client.
             cpu["client"] <= cpu["sdk"],
         )
+    if "fleet" in settings["families"]:
+        _fleet().targets(sc, settings, add)
     throttled = sum(sc[key].get("throttled", 0) for key in sc if key.startswith(("module_", "loop_", "batch_", "listing", "lookup")) and "throttled" in sc[key])
     busiest = max([sc[key].get("max_per_1s", 0) for key in sc if key.startswith(("module_", "batch_", "loop_"))] or [0])
     add(
@@ -513,7 +517,10 @@ def parse_args(argv):
     parser.add_argument("--latency", type=float, help="emulator latency in seconds (default 0.25, --quick 0)")
     parser.add_argument("--rate-limit", type=int, default=10, help="emulator requests/s limit (default 10)")
     parser.add_argument("--sizes", help="comma-separated N for the module and SDK (default 20,60,200)")
-    parser.add_argument("--only", help="comma-separated scenario families: module,loop,sdk,batch,listing,lookup,startup,cpu")
+    parser.add_argument("--only", help="comma-separated scenario families: module,loop,sdk,batch,listing,lookup,startup,cpu,fleet")
+    parser.add_argument("--fleet-sizes", help="comma-separated host counts of the one-node fleet (default 100,300; --quick 10; 0 = none)")
+    parser.add_argument("--two-nodes", type=int, help="hosts per node of the two-node fleet (default 100, 0 = off; --quick off)")
+    parser.add_argument("--two-clients", type=int, help="describes per process of the two-client (no Ansible) fleet (default 200, 0 = off; --quick off)")
     parser.add_argument("--markdown", help="also write the tables as Markdown to this file")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs of every run)")
     args = parser.parse_args(argv)
@@ -529,7 +536,13 @@ def parse_args(argv):
         "listing": 100 if quick else 1000,
         "lookup_hosts": 5 if quick else 20,
         "cpu_calls": 30 if quick else 300,
-        "families": set((args.only or "module,loop,sdk,batch,listing,lookup,startup,cpu").split(",")),
+        "families": set((args.only or "module,loop,sdk,batch,listing,lookup,startup,cpu,fleet").split(",")),
+        "fleet_sizes": [int(v) for v in args.fleet_sizes.split(",") if v.strip() and int(v) > 0]
+        if args.fleet_sizes is not None
+        else ([10] if quick else [100, 300]),
+        "two_nodes_hosts": args.two_nodes if args.two_nodes is not None else (0 if quick else 100),
+        "two_clients": args.two_clients if args.two_clients is not None else (0 if quick else 200),
+        "fleet_forks": 10 if quick else 50,
     }
     settings["loop_sizes"] = [n for n in settings["loop_sizes"] if n in settings["sizes"]] or settings["loop_sizes"]
     return args, settings
@@ -569,7 +582,12 @@ def main(argv=None) -> int:
     try:
         root = find_or_lay_out(work)
         sys.path.insert(0, root)
-        generate = max(settings["sizes"] + settings["batch_sizes"] + [settings["listing"], settings["cpu_calls"]])
+        generate = max(
+            settings["sizes"]
+            + settings["batch_sizes"]
+            + settings["fleet_sizes"]
+            + [settings["listing"], settings["cpu_calls"], 2 * settings["two_nodes_hosts"], 2 * settings["two_clients"]]
+        )
         emulator = EmulatorProcess(
             os.path.join(root, "ansible_collections", NAMESPACE, NAME), work, latency=settings["latency"], rate_limit=settings["rate_limit"], generate=generate
         )
@@ -594,6 +612,8 @@ def main(argv=None) -> int:
                     continue
                 raw.setdefault(key, []).append(measurement)
                 print("rep %d %-12s %6.1fs  %s" % (rep, key, time.perf_counter() - t0, _brief(measurement)), flush=True)
+        if "fleet" in settings["families"]:
+            run_fleet(bench, settings, raw, failures)
         if "cpu" in settings["families"]:
             emulator.configure(latency=0.0, rate_limit=0)
             for rep in range(1, settings["reps"] + 1):
@@ -624,6 +644,8 @@ def main(argv=None) -> int:
     with open(args.out, "w", encoding="utf-8") as handle:
         json.dump(document, handle, indent=1, sort_keys=True)
     text = render(rows) + "\n\n" + render_targets(target_rows)
+    if "fleet" in settings["families"]:
+        text += "\n\n" + _fleet().render(results, settings_out)
     if args.markdown:
         with open(args.markdown, "w", encoding="utf-8") as handle:
             handle.write(text + "\n")
@@ -641,8 +663,29 @@ def main(argv=None) -> int:
     return 0
 
 
+def _fleet():
+    """fleet.py, imported from the laid-out collection (importable once main() has put it on sys.path)."""
+    from ansible_collections.cloudcert.tencent.tests.benchmarks import fleet
+
+    return fleet
+
+
+def run_fleet(bench: Bench, settings: dict, raw: dict, failures: dict) -> None:
+    """The fleet scenarios, once each (minutes per run): with the emulator's latency and limit as set."""
+    for key, _label, run in _fleet().keys(settings):
+        t0 = time.perf_counter()
+        try:
+            measurement = run(bench)
+        except RuntimeError as error:
+            failures[key] = str(error)
+            print("fleet %-14s FAILED: %s" % (key, error), flush=True)
+            continue
+        raw.setdefault(key, []).append(measurement)
+        print("fleet %-14s %6.1fs  %s" % (key, time.perf_counter() - t0, _brief(measurement)), flush=True)
+
+
 def _brief(measurement: dict) -> str:
-    return ", ".join("%s=%s" % (k, _fmt(v, 3)) for k, v in measurement.items() if k != "by_action")
+    return ", ".join("%s=%s" % (k, _fmt(v, 3)) for k, v in measurement.items() if k not in ("by_action", "per_node"))
 
 
 if __name__ == "__main__":

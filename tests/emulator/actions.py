@@ -1,13 +1,13 @@
-"""The two emulated actions, DescribeCertificate and DescribeCertificates."""
+"""The emulated actions: DescribeCertificate, DescribeCertificates and DescribeCertificateDetail."""
 
 from __future__ import annotations
 
 import datetime
 
-from .fixtures import BEIJING, TIME_FORMAT, describe_view, list_view
+from .fixtures import BEIJING, TIME_FORMAT, describe_view, detail_view, list_view
 from .responses import ApiError
 
-ACTIONS = ("DescribeCertificate", "DescribeCertificates")
+ACTIONS = ("DescribeCertificate", "DescribeCertificates", "DescribeCertificateDetail")
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 1000
 MAX_CERT_IDS = 50
@@ -33,8 +33,8 @@ def certificate_ids_of(params: dict) -> list[str]:
     return ids
 
 
-def describe_certificate(params: dict, certificates: dict[str, dict]) -> dict:
-    """Full record of one certificate."""
+def _one_record(params: dict, certificates: dict[str, dict]) -> dict:
+    """The record named by the CertificateId parameter (DescribeCertificate and DescribeCertificateDetail)."""
     if "CertificateId" not in params or params["CertificateId"] is None:
         raise ApiError("MissingParameter", "The request is missing a required parameter `CertificateId`.")
     cert_id = params["CertificateId"]
@@ -43,7 +43,17 @@ def describe_certificate(params: dict, certificates: dict[str, dict]) -> dict:
     record = certificates.get(cert_id)
     if record is None:
         raise ApiError("FailedOperation.CertificateNotFound", "certificate does not exist")
-    return describe_view(record)
+    return record
+
+
+def describe_certificate(params: dict, certificates: dict[str, dict]) -> dict:
+    """Full record of one certificate."""
+    return describe_view(_one_record(params, certificates))
+
+
+def describe_certificate_detail(params: dict, certificates: dict[str, dict]) -> dict:
+    """One certificate with its PEM chain and, as the real API does, its private key(s)."""
+    return detail_view(_one_record(params, certificates))
 
 
 def _int_param(params: dict, name: str, default: int) -> int:
@@ -134,4 +144,8 @@ def describe_certificates(params: dict, certificates: dict[str, dict]) -> dict:
     return {"TotalCount": len(records), "Certificates": [list_view(record) for record in records[offset : offset + limit]]}
 
 
-HANDLERS = {"DescribeCertificate": describe_certificate, "DescribeCertificates": describe_certificates}
+HANDLERS = {
+    "DescribeCertificate": describe_certificate,
+    "DescribeCertificates": describe_certificates,
+    "DescribeCertificateDetail": describe_certificate_detail,
+}

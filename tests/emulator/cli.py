@@ -12,6 +12,7 @@ import threading
 
 from .emulator import DEFAULT_METADATA_ROLE, Emulator
 from .faults import FAULT_KINDS
+from .material import write_material
 
 
 def _key(value: str) -> tuple[str, str]:
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--temp-key", type=_temp_key, action="append", default=[], metavar="ID:SECRET:TOKEN", help="accept another temporary key")
     parser.add_argument("--fault", type=_fault, action="append", default=[], metavar="KIND[:COUNT[:ACTION]]", help="queue a fault")
     parser.add_argument("--log", help="append one JSON line per API request to this file")
+    parser.add_argument("--material-dir", help="write each certificate's PEM (<id>.crt) and private keys (<id>.key) here, for leak checks")
     parser.add_argument("--clock-offset", type=float, default=0.0, help="seconds added to the server clock")
     parser.add_argument("--tls-cert", help="PEM certificate (chain) to serve HTTPS")
     parser.add_argument("--tls-key", help="PEM private key for --tls-cert")
@@ -100,6 +102,8 @@ def build_emulator(args: argparse.Namespace) -> Emulator:
     )
     for kind, count, action in args.fault:
         emulator.add_fault(kind, count=count, action=action)
+    if args.material_dir:
+        write_material(args.material_dir, emulator.certificates)
     return emulator
 
 

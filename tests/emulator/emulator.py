@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import ipaddress
 import ssl
 import threading
 
 from .faults import Fault, FaultQueue
-from .fixtures import build_certificates, load_fixture_file
+from .fixtures import beijing_time, build_certificates, load_fixture_file, not_after, null_record
 from .keys import KeyStore
 from .ratelimit import SlidingWindowLimiter
 from .requestlog import RequestLog
@@ -61,6 +62,7 @@ class Emulator:
         self.started_at = datetime.datetime.now(datetime.timezone.utc)
         extra = load_fixture_file(fixtures_path) if fixtures_path else None
         self.certificate_store = build_certificates(self.started_at, generate, extra)
+        self._store_lock = threading.Lock()  # serialises run-time changes (copy, change, swap)
         self.keys = KeyStore(keys, temp_keys)
         self.limiter = SlidingWindowLimiter(rate_limit)
         self.faults = FaultQueue()
@@ -151,6 +153,40 @@ class Emulator:
     def add_temp_key(self, secret_id: str, secret_key: str, token: str, expires: float | None = None) -> None:
         """Accept one more temporary key (with its token, until ``expires`` epoch seconds if given)."""
         self.keys.add_temp_key(secret_id, secret_key, token, expires)
+
+    def set_certificate(self, certificate_id: str, fields: dict | None = None, expires_in_days: int | None = None) -> dict:
+        """Change (or add) one certificate at run time; returns the new record.
+
+        ``expires_in_days`` moves CertEndTime to the last second of that UTC day counted from now (a
+        renewal or an ageing certificate); ``fields`` overrides API fields as given. The store is
+        replaced, never changed in place, so a request being answered sees the old or the new state whole.
+        """
+        if not isinstance(certificate_id, str) or not certificate_id:
+            raise ValueError("CertificateId must be a non-empty string")
+        if fields is not None and not isinstance(fields, dict):
+            raise ValueError("fields must be a JSON object of API fields")
+        if expires_in_days is not None and (isinstance(expires_in_days, bool) or not isinstance(expires_in_days, int)):
+            raise ValueError("expires_in_days must be an integer")
+        with self._store_lock:
+            store = dict(self.certificate_store)
+            record = copy.deepcopy(store.get(certificate_id) or null_record(certificate_id))
+            record.update(copy.deepcopy(fields or {}))
+            record["CertificateId"] = certificate_id
+            if expires_in_days is not None:
+                now = datetime.datetime.now(datetime.timezone.utc)
+                record["CertEndTime"] = beijing_time(not_after(now, expires_in_days))
+                record["IsExpiring"] = 0 <= expires_in_days <= 30
+            store[certificate_id] = record
+            self.certificate_store = store
+        return copy.deepcopy(record)
+
+    def delete_certificate(self, certificate_id: str) -> bool:
+        """Remove one certificate at run time; False when there was none with this id."""
+        with self._store_lock:
+            store = dict(self.certificate_store)
+            found = store.pop(certificate_id, None) is not None
+            self.certificate_store = store
+        return found
 
     def reset(self) -> None:
         """Clear faults, the in-memory log and the rate-limit windows."""

@@ -11,6 +11,8 @@ import copy
 import datetime
 import json
 
+from .material import DETAIL_ONLY_FIELDS, ensure_material, plan_material
+
 BEIJING = datetime.timezone(datetime.timedelta(hours=8))
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -154,6 +156,57 @@ LIST_EXTRA_FIELDS = (
 LIST_FIELDS = LIST_SHARED_FIELDS + LIST_EXTRA_FIELDS
 ALL_FIELDS = DESCRIBE_FIELDS + tuple(name for name in LIST_EXTRA_FIELDS if name not in DESCRIBE_FIELDS)
 
+# DescribeCertificateDetail (SDK 3.1.145 models, in their order): DescribeCertificate's fields without
+# PackageTypeName and the three CA* lists, plus the certificate, its private key and a few more.
+DETAIL_FIELDS = (
+    "OwnerUin",
+    "ProjectId",
+    "From",
+    "CertificateType",
+    "PackageType",
+    "ProductZhName",
+    "Domain",
+    "Alias",
+    "Status",
+    "StatusMsg",
+    "VerifyType",
+    "VulnerabilityStatus",
+    "CertBeginTime",
+    "CertEndTime",
+    "ValidityPeriod",
+    "InsertTime",
+    "OrderId",
+    "CertificateExtra",
+    "CertificatePrivateKey",
+    "CertificatePublicKey",
+    "DvAuthDetail",
+    "VulnerabilityReport",
+    "CertificateId",
+    "TypeName",
+    "StatusName",
+    "SubjectAltName",
+    "IsVip",
+    "IsWildcard",
+    "IsDv",
+    "IsVulnerability",
+    "SubmittedData",
+    "RenewAble",
+    "Deployable",
+    "Tags",
+    "RootCert",
+    "EncryptCert",
+    "EncryptPrivateKey",
+    "CertFingerprint",
+    "EncryptCertFingerprint",
+    "EncryptAlgorithm",
+    "DvRevokeAuthDetail",
+    "CertChainInfo",
+    "DomainType",
+    "CertType",
+    "UseCrossSignRoot",
+    "HostingStatus",
+)
+
 
 def beijing_time(moment: datetime.datetime) -> str:
     """Render an aware datetime the way the API does: Beijing time, no zone designator."""
@@ -174,7 +227,7 @@ def expected_not_after(anchor: datetime.datetime, days: int) -> tuple[str, str]:
 
 def null_record(cert_id: str) -> dict:
     """A record whose every field is null except its id."""
-    record = dict.fromkeys(ALL_FIELDS)
+    record = dict.fromkeys(ALL_FIELDS + DETAIL_ONLY_FIELDS)
     record["CertificateId"] = cert_id
     return record
 
@@ -410,10 +463,34 @@ def build_certificates(anchor: datetime.datetime, generate: int = 0, extra: list
     so a fixture file yields exactly what it states.
     """
     certificates = {record["CertificateId"]: record for record in named_fixtures(anchor) + generated_fixtures(anchor, generate)}
+    add_material(certificates)
     for item in extra or []:
         record = certificates.setdefault(item["CertificateId"], null_record(item["CertificateId"]))
         record.update(copy.deepcopy(item))
     return certificates
+
+
+def add_material(certificates: dict[str, dict]) -> None:
+    """Plan real certificates and keys for DescribeCertificateDetail (made on first use, see material.py).
+
+    NuLl0005 has none (null, as under review); BaDt0009 ("odd") gets a leaf that is not base64, its
+    issuer and a garbage block after it, and still a real private key; every tenth generated
+    certificate is an SM certificate with an EncryptPrivateKey.
+    """
+    for cert_id, record in certificates.items():
+        if cert_id == "NuLl0005":
+            continue
+        sm = cert_id.startswith("G") and cert_id[1:].isdigit() and int(cert_id[1:]) % 10 == 0
+        if sm:
+            record.update({"IsSM": True, "EncryptAlgorithm": "SM2"})
+            record["CertificateExtra"] = dict(record["CertificateExtra"] or {}, SMCert=1)
+        plan_material(record, sm=sm, damaged=cert_id == "BaDt0009")
+
+
+def detail_view(record: dict) -> dict:
+    """The DescribeCertificateDetail answer fields of a record (a deep copy)."""
+    ensure_material(record)
+    return {name: copy.deepcopy(record.get(name)) for name in DETAIL_FIELDS}
 
 
 def describe_view(record: dict) -> dict:

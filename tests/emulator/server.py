@@ -147,12 +147,38 @@ def control_reply(emu, method: str, name: str, document: object) -> Reply:
     if method == "POST" and name == "reset":
         emu.reset()
         return json_reply({"ok": True})
+    if method == "POST" and name == "certificates":
+        return certificates_reply(emu, document)
     if method == "POST" and name == "config":
         if not isinstance(document, dict):
             raise ValueError("config must be a JSON object")
         emu.configure(**document)
         return json_reply({"ok": True, "config": emu.config()})
     return json_reply({"ok": False, "error": "unknown control endpoint %s %s" % (method, name)}, 404)
+
+
+def certificates_reply(emu, document: object) -> Reply:
+    """Change, add or delete certificates at run time.
+
+    Body: one object or a list of them, each ``{"CertificateId": ID, "expires_in_days": N, "fields": {...}}``
+    or ``{"CertificateId": ID, "delete": true}``. Deleting an unknown id answers 404 and changes nothing after it.
+    """
+    changed = []
+    for item in document if isinstance(document, list) else [document]:
+        if not isinstance(item, dict):
+            raise ValueError("a certificate change must be a JSON object")
+        unknown = set(item) - {"CertificateId", "expires_in_days", "fields", "delete"}
+        if unknown:
+            raise ValueError("unknown keys in a certificate change: %s" % ", ".join(sorted(unknown)))
+        cert_id = item.get("CertificateId")
+        if item.get("delete"):
+            if not emu.delete_certificate(cert_id):
+                return json_reply({"ok": False, "error": "no certificate %s" % cert_id, "changed": changed}, 404)
+            changed.append({"CertificateId": cert_id, "deleted": True})
+        else:
+            record = emu.set_certificate(cert_id, fields=item.get("fields"), expires_in_days=item.get("expires_in_days"))
+            changed.append({"CertificateId": cert_id, "CertEndTime": record.get("CertEndTime")})
+    return json_reply({"ok": True, "changed": changed})
 
 
 def metadata_reply(emu, name: str) -> Reply:

@@ -8,6 +8,11 @@ module_utils) and the plugin loader is initialised with it (needed by ``lookup_l
 
 import os
 import sys
+import tempfile
+
+# The machine-wide rate limit state of the tests' clients goes to a private directory of this run,
+# not into the user's ~/.cache or runtime directory.
+os.environ.setdefault("CLOUDCERT_TENCENT_RATELIMIT_DIR", tempfile.mkdtemp(prefix="cloudcert-ratelimit-"))
 
 if "ansible_pytest_collections" not in os.environ.get("PYTEST_PLUGINS", ""):
     # abspath, not realpath: the layout may be reached through a symlink to ansible_collections.

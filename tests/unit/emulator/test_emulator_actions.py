@@ -1,13 +1,20 @@
-"""DescribeCertificate and DescribeCertificates answers: fields, fixtures, filters, pagination and limits."""
+"""DescribeCertificate, DescribeCertificates and DescribeCertificateDetail answers: fields, fixtures, filters, pagination, limits, material."""
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
+import os
 
 import pytest
 from ansible_collections.cloudcert.tencent.tests.emulator import FIXTURE_EXPIRY_DAYS, FIXTURE_IDS, KEY_PASSWORD, Emulator, expected_not_after
-from ansible_collections.cloudcert.tencent.tests.emulator.fixtures import DESCRIBE_FIELDS, LIST_FIELDS
+from ansible_collections.cloudcert.tencent.tests.emulator.cli import build_emulator, build_parser
+from ansible_collections.cloudcert.tencent.tests.emulator.fixtures import BEIJING, DESCRIBE_FIELDS, DETAIL_FIELDS, LIST_FIELDS, TIME_FORMAT
+from ansible_collections.cloudcert.tencent.tests.emulator.material import GARBAGE_BLOCK, NOT_BASE64_BLOCK, private_key_lines
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
 
 
 def test_describe_certificate_has_every_documented_field(client):
@@ -157,3 +164,101 @@ def test_fixture_file_merges_by_id(tmp_path, make_client):
         new = client.call("DescribeCertificate", {"CertificateId": "NeWw0010"})
         assert new["Domain"] == "new.example" and new["Status"] is None
         assert "NeWw0010" in emu.certificates
+
+
+# DescribeCertificateDetail: real certificates, private keys, bad-data fixtures
+
+
+def _certs(pem):
+    return x509.load_pem_x509_certificates(pem.encode())
+
+
+def test_detail_has_the_sdk_fields_and_a_matching_key(client):
+    detail = client.call("DescribeCertificateDetail", {"CertificateId": "NoRm0001"})
+    assert set(detail) == set(DETAIL_FIELDS) | {"RequestId"}
+    assert not set(detail) & {"PackageTypeName", "CACommonNames", "CAEncryptAlgorithms", "CAEndTimes", "_material_pending"}
+    leaf, issuer = _certs(detail["CertificatePublicKey"])
+    key = serialization.load_pem_private_key(detail["CertificatePrivateKey"].encode(), None)
+    spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert key.public_key().public_bytes(*spki) == leaf.public_key().public_bytes(*spki)
+    leaf.verify_directly_issued_by(issuer)
+    root = _certs(detail["RootCert"]["Standard"])[0]
+    issuer.verify_directly_issued_by(root)
+    assert detail["CertFingerprint"] == hashlib.sha1(leaf.public_bytes(serialization.Encoding.DER)).hexdigest().upper()
+    assert [item["Fingerprint"] for item in detail["CertChainInfo"]] == [
+        hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).hexdigest().upper() for cert in (leaf, issuer, root)
+    ]
+    names = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+    assert names == detail["SubjectAltName"] == ["www.example.com", "example.com"]
+    assert leaf.not_valid_after_utc.astimezone(BEIJING).strftime(TIME_FORMAT) == detail["CertEndTime"]
+    assert (detail["DomainType"], detail["CertType"], detail["UseCrossSignRoot"]) == (2, "DV", False)
+    assert detail["EncryptCert"] is None and detail["EncryptPrivateKey"] is None
+
+
+def test_detail_is_the_same_on_every_call(client):
+    first = client.call("DescribeCertificateDetail", {"CertificateId": "WiLd0004"})
+    second = client.call("DescribeCertificateDetail", {"CertificateId": "WiLd0004"})
+    assert {k: v for k, v in first.items() if k != "RequestId"} == {k: v for k, v in second.items() if k != "RequestId"}
+    assert first["DomainType"] == 4  # several names, wildcards among them
+
+
+def test_detail_errors_like_describe(client):
+    assert client.code("DescribeCertificateDetail", {"CertificateId": "NoSuch01"}) == "FailedOperation.CertificateNotFound"
+    assert client.code("DescribeCertificateDetail", {}) == "MissingParameter"
+    assert client.code("DescribeCertificateDetail", {"CertificateId": 5}) == "InvalidParameter"
+
+
+def test_detail_special_fixtures(client):
+    null = client.call("DescribeCertificateDetail", {"CertificateId": "NuLl0005"})
+    assert [name for name, value in null.items() if value is not None] == ["CertificateId", "RequestId"]
+    odd = client.call("DescribeCertificateDetail", {"CertificateId": "BaDt0009"})
+    assert odd["CertificatePublicKey"].startswith(NOT_BASE64_BLOCK) and odd["CertificatePublicKey"].endswith(GARBAGE_BLOCK)
+    assert "PRIVATE KEY" in odd["CertificatePrivateKey"]  # bad data, and still a key that must not leak
+    keyp = client.call("DescribeCertificateDetail", {"CertificateId": "KeYp0006"})
+    assert "ENCRYPTED PRIVATE KEY" in keyp["CertificatePrivateKey"]
+    serialization.load_pem_private_key(keyp["CertificatePrivateKey"].encode(), KEY_PASSWORD.encode())
+    ca_cert = client.call("DescribeCertificateDetail", {"CertificateId": "CaCe0007"})
+    (root,) = _certs(ca_cert["CertificatePublicKey"])
+    assert root.extensions.get_extension_for_class(x509.BasicConstraints).value.ca and ca_cert["CertificatePrivateKey"] is None
+    assert root.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "Example Internal Root CA"
+
+
+def test_sm_fixture_has_an_encryption_key(make_client):
+    with Emulator(port=0, rate_limit=0, generate=20) as emu:
+        client = make_client(emu)
+        sm = client.call("DescribeCertificateDetail", {"CertificateId": "G0000020"})
+        assert sm["EncryptAlgorithm"] == "SM2" and sm["CertificateExtra"]["SMCert"] == 1
+        assert "PRIVATE KEY" in sm["EncryptPrivateKey"] and "PRIVATE KEY" in sm["CertificatePrivateKey"]
+        (encrypt,) = _certs(sm["EncryptCert"])
+        assert sm["EncryptCertFingerprint"] == hashlib.sha1(encrypt.public_bytes(serialization.Encoding.DER)).hexdigest().upper()
+        assert client.call("DescribeCertificates", {"CertIds": ["G0000020"]})["Certificates"][0]["IsSM"] is True
+        assert client.call("DescribeCertificateDetail", {"CertificateId": "G0000019"})["EncryptPrivateKey"] is None
+
+
+def test_detail_goes_through_faults_and_rate_limit(make_client):
+    with Emulator(port=0, rate_limit=2) as emu:
+        client = make_client(emu)
+        emu.add_fault("internal_error", action="DescribeCertificateDetail")
+        assert client.code("DescribeCertificateDetail", {"CertificateId": "NoRm0001"}) == "InternalError"
+        codes = [client.code("DescribeCertificateDetail", {"CertificateId": "NoRm0001"}) for _attempt in range(3)]
+        assert "LimitExceeded.RateLimitExceeded" in codes
+        assert client.code("DescribeCertificate", {"CertificateId": "NoRm0001"}) is None  # a limit per action
+        assert [entry["params"] for entry in emu.requests if entry["action"] == "DescribeCertificateDetail"][0] == {"CertificateId": "NoRm0001"}
+
+
+def test_set_values_win_over_generated_material(emulator, client):
+    emulator.set_certificate("SoOn0002", fields={"CertificatePublicKey": ""})
+    detail = client.call("DescribeCertificateDetail", {"CertificateId": "SoOn0002"})
+    assert detail["CertificatePublicKey"] == "" and "PRIVATE KEY" in detail["CertificatePrivateKey"]
+
+
+def test_material_dir_holds_each_pem_and_key(tmp_path):
+    args = build_parser().parse_args(["--material-dir", str(tmp_path / "m"), "--generate", "10"])
+    emu = build_emulator(args)
+    files = sorted(os.listdir(tmp_path / "m"))
+    assert "NoRm0001.crt" in files and "NoRm0001.key" in files and "CaCe0007.crt" in files and "CaCe0007.key" not in files
+    assert "NuLl0005.crt" not in files and "G0000010.key" in files
+    assert (tmp_path / "m" / "NoRm0001.crt").read_text() == emu.certificates["NoRm0001"]["CertificatePublicKey"]
+    assert oct(os.stat(tmp_path / "m" / "NoRm0001.key").st_mode & 0o777) == "0o600"
+    lines = private_key_lines(emu.certificates["G0000010"])
+    assert len(lines) > 4 and all(line in (tmp_path / "m" / "G0000010.key").read_text() for line in lines)  # both keys of the SM certificate

@@ -8,7 +8,8 @@ source ../setup_emulator/emulator.sh
 
 export LEAK_SECRET_ID=AKIDlookupleak0000000000000000001
 export LEAK_SECRET_KEY=LOOKUPLEAK-secret-key-3c2b1a0f9e
-start_emulator --key "$LEAK_SECRET_ID:$LEAK_SECRET_KEY"
+MATERIAL_DIR="$EMULATOR_DIR/material"  # the emulator writes each certificate's PEM and private keys here
+start_emulator --key "$LEAK_SECRET_ID:$LEAK_SECRET_KEY" --material-dir "$MATERIAL_DIR"
 
 KEYS_FILE="$EMULATOR_DIR/keys.json"
 (cd "$COLLECTION_ROOT" && "$EMULATOR_PYTHON" -c '
@@ -30,6 +31,12 @@ run_play() { ansible-playbook -e "@$KEYS_FILE" "$@"; }
 TENCENTCLOUD_SECRET_ID="$(json_field demo_secret_id)" TENCENTCLOUD_SECRET_KEY="$(json_field demo_secret_key)" \
   run_play -i localhost, play_lookup.yml
 
+# Certificate material: the lookup's fingerprint is what openssl says of the certificate the emulator serves.
+expected="$(openssl x509 -in "$MATERIAL_DIR/NoRm0001.crt" -noout -fingerprint -sha256 | cut -d= -f2 | tr 'A-F' 'a-f')"
+TENCENTCLOUD_SECRET_ID="$(json_field demo_secret_id)" TENCENTCLOUD_SECRET_KEY="$(json_field demo_secret_key)" \
+  ansible localhost -i localhost, -m ansible.builtin.assert \
+  -a "that=\"lookup('cloudcert.tencent.ssl_certificate', 'NoRm0001', field='fingerprints.sha256') == '$expected'\""
+
 # Keys from (templated) variables; the endpoint from ansible.cfg; keywords over both.
 run_play -i localhost, -e "emulator_url=$EMULATOR_URL" play_sources.yml
 
@@ -42,7 +49,7 @@ TENCENTCLOUD_SECRET_ID=AKIDwrongwrongwrongwrongwrongwrong00 TENCENTCLOUD_SECRET_
 write_cfg
 
 # 20 hosts x 2 lookups of one certificate with forks=10: exactly one DescribeCertificate.
-start_emulator --latency 0.3 --key "$LEAK_SECRET_ID:$LEAK_SECRET_KEY"
+start_emulator --latency 0.3 --key "$LEAK_SECRET_ID:$LEAK_SECRET_KEY" --material-dir "$MATERIAL_DIR"
 write_cfg
 rm -rf "$CLOUDCERT_TENCENT_CACHE_DIR"
 OUT_DIR="$EMULATOR_DIR/rendered"
@@ -71,4 +78,13 @@ for secret in "$LEAK_SECRET_KEY" "$KEY_PASSWORD"; do
     exit 1
   fi
 done
-echo "secret scan: $(wc -c <"$OUT") bytes of -vvvv output and $(find "$CLOUDCERT_TENCENT_CACHE_DIR" -name "*.json" | wc -l) cache files clean"
+# Every base64 line of every private key the emulator served (the -vvvv play asked for material fields).
+KEY_LINES="$EMULATOR_DIR/private-key-lines"
+cat "$MATERIAL_DIR"/*.key | grep -v -e '^-----' -e '^$' -e ':' >"$KEY_LINES"
+[ -s "$KEY_LINES" ] || { echo "the emulator wrote no private keys to scan for" >&2; exit 1; }
+grep -q certificate_pem "$CLOUDCERT_TENCENT_CACHE_DIR"/*.json || { echo "no material was cached: the scan proves nothing" >&2; exit 1; }
+if grep -rqF -f "$KEY_LINES" "$OUT" "$CLOUDCERT_TENCENT_CACHE_DIR" "$EMULATOR_LOG"; then
+  echo "LEAK: private key material appears in the -vvvv output, the cache or the request log" >&2
+  exit 1
+fi
+echo "secret scan: $(wc -c <"$OUT") bytes of -vvvv output and $(find "$CLOUDCERT_TENCENT_CACHE_DIR" -name "*.json" | wc -l) cache files clean ($(wc -l <"$KEY_LINES") private key lines)"

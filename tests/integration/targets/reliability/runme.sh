@@ -15,6 +15,27 @@ run_play() { ansible-playbook -i inventory.ini -e "endpoint=$EMULATOR_URL" -e "@
 
 run_play play_faults.yml
 
+# A fleet: 24 forks (processes) on one machine against the enforced 10/s share one rate limit.
+FLEET_FROM="$(wc -l <"$EMULATOR_LOG")"
+CLOUDCERT_TENCENT_RATELIMIT_DIR="$EMULATOR_DIR/ratelimit" CLOUDCERT_TENCENT_CACHE_DIR="$EMULATOR_DIR/fleet-cache" \
+  ansible-playbook -i fleet_inventory.ini --forks 24 -e "endpoint=$EMULATOR_URL" -e "@$KEYS_FILE" play_fleet.yml
+"$EMULATOR_PYTHON" - "$EMULATOR_LOG" "$FLEET_FROM" "$EMULATOR_DIR/ratelimit" <<'PY'
+import json, os, sys
+path, skip, state_dir = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+with open(path, encoding="utf-8") as handle:
+    entries = [json.loads(line) for line in handle.read().splitlines()[skip:]]
+times = sorted(entry["time"] for entry in entries)
+busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
+throttled = [entry for entry in entries if "LimitExceeded" in str(entry["outcome"])]
+assert len(entries) == 48, "expected 24 lookups + 24 module calls, got %d" % len(entries)
+assert all(entry["outcome"] == "ok" for entry in entries), sorted({entry["outcome"] for entry in entries})
+assert not throttled, "%d throttled answers" % len(throttled)
+assert busiest <= 10, "%d requests within 1 s" % busiest
+names = os.listdir(state_dir)
+assert names and all(len(name) == 69 and name.endswith(".json") for name in names), names  # hashed names only
+print("fleet: 24 hosts x (lookup + module), forks 24: 48 requests, 0 throttled, at most %d in any 1 s" % busiest)
+PY
+
 # The emulator killed mid-run: the task must fail as a whole, never return part of the answer.
 queue_slow='{"kind": "slow", "seconds": 3, "count": -1}'
 "$EMULATOR_PYTHON" -c 'import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), method="POST"))' \

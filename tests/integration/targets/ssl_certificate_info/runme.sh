@@ -13,7 +13,11 @@ export LEAK_TEMP_ID=AKIDleaktemp000000000000000000001
 export LEAK_TEMP_KEY=LEAKCHECK-temp-secret-1a2b3c4d5e
 export LEAK_TOKEN=LEAKCHECK-session-token-6f7a8b9c0d
 
-start_emulator --generate 130 --key "$LEAK_SECRET_ID:$LEAK_SECRET_KEY" --temp-key "$LEAK_TEMP_ID:$LEAK_TEMP_KEY:$LEAK_TOKEN"
+# The emulator writes each certificate it serves (<id>.crt) and the private keys DescribeCertificateDetail
+# returns with it (<id>.key) here: play_material.yml compares PEMs, the key scan below searches for the keys.
+export MATERIAL_DIR="$EMULATOR_DIR/material"
+start_emulator --generate 130 --key "$LEAK_SECRET_ID:$LEAK_SECRET_KEY" --temp-key "$LEAK_TEMP_ID:$LEAK_TEMP_KEY:$LEAK_TOKEN" \
+  --material-dir "$MATERIAL_DIR"
 
 KEYS_FILE="$EMULATOR_DIR/keys.json"
 (cd "$COLLECTION_ROOT" && "$EMULATOR_PYTHON" -c '
@@ -48,3 +52,54 @@ done
 [ "$leaks" -eq 0 ] || exit 1
 grep -q "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" "$OUT"
 echo "secret scan: $(wc -c <"$OUT") bytes of -vvvv output clean"
+
+# include_certificate: PEMs and fingerprints against openssl, then the same play at -vvvv: no byte of any
+# private key the emulator served (base64 body lines of every <id>.key) may appear in its output or the request log.
+run_play play_material.yml
+OUT="$EMULATOR_DIR/material-vvvv.log"
+run_play -vvvv play_material.yml >"$OUT" 2>&1 || { cat "$OUT"; exit 1; }
+PATTERNS="$EMULATOR_DIR/key-lines.txt"
+# Body lines only (not the BEGIN/END armour); short final lines could match by chance, so 16 characters at least.
+cat "$MATERIAL_DIR"/*.key | grep -v -e '-----' | awk 'length($0) >= 16' >"$PATTERNS"
+[ "$(wc -l <"$PATTERNS")" -gt 100 ] || { echo "expected the emulator's private keys in $MATERIAL_DIR" >&2; exit 1; }
+if grep -qF -f "$PATTERNS" "$OUT" "$EMULATOR_LOG" "$MATERIAL_DIR"/from-module-*.pem "$MATERIAL_DIR/client-ca.pem"; then
+  echo "LEAK: private key bytes appear in the -vvvv output, the request log or a file the play wrote" >&2
+  exit 1
+fi
+grep -q "DescribeCertificateDetail" "$OUT"
+echo "private key scan: $(wc -l <"$PATTERNS") key lines, $(wc -c <"$OUT") bytes of -vvvv output clean"
+
+# The examples of docs/examples/ that use the material, run as users would (credentials from the environment):
+# a local TLS server presents NoRm0001 (with the key only the emulator and this test know).
+TLS_PORT="$("$EMULATOR_PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+openssl s_server -accept "127.0.0.1:$TLS_PORT" -cert "$MATERIAL_DIR/NoRm0001.crt" -key "$MATERIAL_DIR/NoRm0001.key" -quiet -www \
+  >"$EMULATOR_DIR/s_server.log" 2>&1 &
+TLS_PID=$!
+trap 'kill "$TLS_PID" 2>/dev/null; cleanup_emulator' EXIT
+for _ in $(seq 1 50); do (echo >"/dev/tcp/127.0.0.1/$TLS_PORT") 2>/dev/null && break; sleep 0.1; done
+cat >"$EMULATOR_DIR/tls-hosts.ini" <<INI
+[webservers]
+www.example.com cert_id=NoRm0001 tls_address=127.0.0.1 tls_port=$TLS_PORT
+api.example.com cert_id=SoOn0002 tls_address=127.0.0.1 tls_port=$TLS_PORT
+intranet.example.org
+
+[webservers:vars]
+ansible_connection=local
+ansible_python_interpreter=$(command -v python3)
+INI
+DEMO_ID="$("$EMULATOR_PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["demo_secret_id"])' "$KEYS_FILE")"
+DEMO_KEY="$("$EMULATOR_PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["demo_secret_key"])' "$KEYS_FILE")"
+example() {
+  TENCENTCLOUD_SECRET_ID="$DEMO_ID" TENCENTCLOUD_SECRET_KEY="$DEMO_KEY" TENCENTCLOUD_SSL_ENDPOINT="$EMULATOR_URL" \
+    ansible-playbook -i "$EMULATOR_DIR/tls-hosts.ini" "$COLLECTION_ROOT/docs/examples/$1" "${@:2}"
+}
+example verify_served_certificate.yml --limit www.example.com,intranet.example.org
+OUT="$EMULATOR_DIR/verify-mismatch.log"
+if example verify_served_certificate.yml --limit api.example.com >"$OUT" 2>&1; then
+  cat "$OUT"; echo "verify_served_certificate.yml passed for a host that serves another certificate" >&2; exit 1
+fi
+grep -q "api.example.com does not serve SoOn0002" "$OUT"
+example client_ca_trust_file.yml -e "trust_file=$EMULATOR_DIR/client-ca.pem" -e nginx_reload=false
+openssl x509 -noout -subject -in "$EMULATOR_DIR/client-ca.pem" | grep -q "Example Internal Root CA"
+kill "$TLS_PID"
+echo "examples: verify_served_certificate.yml and client_ca_trust_file.yml behave"

@@ -19,6 +19,7 @@ import yaml
 from ansible_collections.cloudcert.tencent.plugins.module_utils import _signer
 from ansible_collections.cloudcert.tencent.plugins.module_utils._client import REQUEST_CLIENT, parse_endpoint, parse_envelope
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ApiError, ConfigurationError, TransportError, describe_failure
+from ansible_collections.cloudcert.tencent.plugins.module_utils._ratelimit import ENV_STATE_DIR, default_state_dir
 from ansible_collections.cloudcert.tencent.tests.emulator import (
     DEMO_SECRET_ID,
     DEMO_SECRET_KEY,
@@ -32,6 +33,12 @@ from ansible_collections.cloudcert.tencent.tests.emulator import (
 from ansible_collections.cloudcert.tencent.tests.unit.plugins.module_utils.helpers import CaptureServer, static
 
 COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+
+
+@pytest.fixture(autouse=True)
+def _private_rate_limit_state(monkeypatch, tmp_path_factory):
+    """Each test's clients share a machine-wide limiter state of their own, never the user's."""
+    monkeypatch.setenv(ENV_STATE_DIR, str(tmp_path_factory.mktemp("ratelimit")))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -256,21 +263,24 @@ TRANSPORT_FAULTS = ("http_502", "http_503", "reset", "truncated", "non_json", "n
 
 @pytest.mark.parametrize("kind", sorted(API_FAULTS) + list(TRANSPORT_FAULTS))
 def test_transient_fault_is_retried_to_success(emulator, make_client, kind):
-    sleeps, warnings = [], []
-    client = make_client(emulator.url, retries=3, sleeps=sleeps, warn=warnings.append)
+    sleeps, warnings, notes = [], [], []
+    client = make_client(emulator.url, retries=3, sleeps=sleeps, warn=warnings.append, note=notes.append)
     emulator.add_fault(kind, count=3, action="DescribeCertificate")
     response = client.call("DescribeCertificate", {"CertificateId": "WiLd0004"})
     assert response["CertificateId"] == "WiLd0004"
     assert emulator.count(action="DescribeCertificate", outcome=kind) == 3
     assert emulator.count(action="DescribeCertificate", outcome="ok") == 1
     assert client.api_calls == 4
-    assert len(sleeps) == 3 and len(warnings) == 3
+    # Repeated throttling of one call is told once as a warning, then at high verbosity only.
+    throttling = kind in ("request_limit", "rate_limit")
+    assert len(sleeps) == 3 and len(warnings) == (1 if throttling else 3)
+    assert len([n for n in notes if "retry" in n]) == (2 if throttling else 0)
     assert all(0 <= delay <= 8.0 for delay in sleeps)
 
 
 @pytest.mark.parametrize("kind", sorted(API_FAULTS))
 def test_persistent_api_fault_raises_with_attempts(emulator, make_client, kind):
-    client = make_client(emulator.url, retries=2)
+    client = make_client(emulator.url, retries=2, throttle_timeout=0)  # 0: throttling gets `retries` too
     emulator.add_fault(kind, count=-1)
     with pytest.raises(ApiError) as caught:
         client.call("DescribeCertificate", {"CertificateId": "NoRm0001"})
@@ -415,10 +425,11 @@ def _record_connected_at_permit(client) -> list:
     """Wrap the limiter: note whether the connection asking for a permit is already connected."""
     seen, real = [], client.limiter.acquire
 
-    def acquire():
+    def acquire(action):
         connection = inspect.currentframe().f_back.f_locals.get("self")  # the urllib3 connection about to write
         seen.append(getattr(connection, "sock", None) is not None)
-        real()
+        assert action == "DescribeCertificate"  # the limit is per action, read from X-TC-Action
+        real(action)
 
     client.limiter.acquire = acquire
     return seen
@@ -543,3 +554,78 @@ def test_fifty_concurrent_describes_within_the_rate_limit(make_client, tmp_path)
     assert [r["CertificateId"] for r in results] == items
     assert outcomes.count("LimitExceeded.RateLimitExceeded") == 0
     assert outcomes == ["ok"] * 50
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Throttling: the machine-wide limiter and the time budget
+
+
+class _Monotonic:
+    """A monotonic clock advanced by the client's (fake) retry sleeps."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_throttling_is_retried_beyond_retries_until_it_heals(emulator, make_client):
+    clock = _Monotonic()
+    client = make_client(emulator.url, retries=1, throttle_timeout=300.0, monotonic=clock)
+    client._sleep = clock.sleep
+    emulator.add_fault("rate_limit", count=12, action="DescribeCertificate")
+    assert client.call("DescribeCertificate", {"CertificateId": "NoRm0001"})["CertificateId"] == "NoRm0001"
+    assert emulator.count(outcome="rate_limit") == 12 and client.api_calls == 13
+    assert clock.now <= 300.0
+
+
+def test_throttling_fails_once_the_budget_is_spent(emulator, make_client):
+    clock = _Monotonic()
+    client = make_client(emulator.url, retries=1, throttle_timeout=30.0, monotonic=clock)
+    client._sleep = clock.sleep
+    emulator.add_fault("request_limit", count=-1)
+    with pytest.raises(ApiError) as caught:
+        client.call("DescribeCertificate", {"CertificateId": "NoRm0001"})
+    assert caught.value.code == "RequestLimitExceeded"
+    assert caught.value.attempts == client.api_calls > 2  # more than retries allows for other failures
+    assert sum(clock.sleeps) <= 30.0
+
+
+def test_other_failures_keep_their_retry_count(emulator, make_client):
+    client = make_client(emulator.url, retries=1, throttle_timeout=300.0)
+    emulator.add_fault("internal_error", count=-1)
+    with pytest.raises(ApiError) as caught:
+        client.call("DescribeCertificate", {"CertificateId": "NoRm0001"})
+    assert caught.value.attempts == 2
+
+
+def test_a_throttled_answer_slows_every_client_of_the_key_on_this_machine(emulator, make_client, tmp_path):
+    first = make_client(emulator.url, rate_limit=10.0, retries=3, rate_limit_dir=str(tmp_path))
+    second = make_client(emulator.url, rate_limit=10.0, rate_limit_dir=str(tmp_path))  # as if another fork
+    other_key = make_client(emulator.url, rate_limit=10.0, rate_limit_dir=str(tmp_path), credentials=static(TEMP_SECRET_ID, TEMP_SECRET_KEY, TEMP_TOKEN))
+    emulator.add_fault("rate_limit", count=1, action="DescribeCertificate")
+    first.call("DescribeCertificate", {"CertificateId": "NoRm0001"})
+    assert second.limiter.rate_for("DescribeCertificate") < 10.0  # lowered for the whole machine ...
+    assert second.limiter.rate_for("DescribeCertificates") == 10.0  # ... for this action only
+    assert other_key.limiter.rate_for("DescribeCertificate") == 10.0  # ... and this key only
+    state = "".join(path.read_text() for path in tmp_path.iterdir())
+    for secret in (DEMO_SECRET_ID, DEMO_SECRET_KEY, TEMP_SECRET_ID, TEMP_SECRET_KEY, TEMP_TOKEN):
+        assert secret not in state and secret not in "".join(os.listdir(tmp_path))
+
+
+def test_the_state_lives_in_the_configured_directory(emulator, make_client):
+    client = make_client(emulator.url)
+    client.call("DescribeCertificate", {"CertificateId": "NoRm0001"})
+    assert len(os.listdir(default_state_dir())) == 1
+
+
+def test_shared_rate_limit_off_writes_nothing(emulator, make_client, tmp_path):
+    client = make_client(emulator.url, shared_rate_limit=False, rate_limit_dir=str(tmp_path / "never"))
+    client.call("DescribeCertificate", {"CertificateId": "NoRm0001"})
+    assert not (tmp_path / "never").exists()

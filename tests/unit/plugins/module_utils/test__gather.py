@@ -5,13 +5,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 
 import pytest
-from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ApiError, ConfigurationError, ResponseError, describe_failure
-from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import NOT_FOUND, NotFoundError, gather, list_pages
+from ansible_collections.cloudcert.tencent.plugins.module_utils._client import ApiClient
+from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ApiError, ConfigurationError, ResponseError, TencentCloudError, describe_failure
+from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import NOT_FOUND, NotFoundError, add_material, fetch_material, gather, list_pages
 from ansible_collections.cloudcert.tencent.tests.emulator import DENIED_SECRET_ID, DENIED_SECRET_KEY, FIXTURE_IDS, Emulator
+from ansible_collections.cloudcert.tencent.tests.emulator.material import GARBAGE_BLOCK, private_key_lines
 from ansible_collections.cloudcert.tencent.tests.unit.plugins.module_utils.helpers import CaptureServer, envelope, static
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 
 def _asked(emu, action):
@@ -92,8 +98,9 @@ def test_details_false_batches_of_fifty(emulator, make_client):
         assert emu.count(action="DescribeCertificate") == 0
         assert _ids(result) == [cert_id for cert_id in ids if cert_id != "NoSuch01"]
         assert result["missing"] == ["NoSuch01"]
-        record = result["certificates"][0]
+        record = result["certificates"][1]  # G0000139 (every tenth generated certificate is an SM one)
         assert record["request_id"] and record["encrypt_algorithm"] == "RSA 2048" and "submitted_data" not in record
+        assert result["certificates"][0]["encrypt_algorithm"] == "SM2" and result["certificates"][0]["is_sm"] is True
 
 
 def test_listing_all_pages_without_details(big_emulator, make_client):
@@ -181,3 +188,143 @@ def test_list_pages_stops_on_empty_page_and_null_total(make_client):
         assert len(server.seen) == 1
     finally:
         server.close()
+
+
+# include_certificate: DescribeCertificateDetail, material, private keys
+
+
+def _leaf_der(pem):
+    return x509.load_pem_x509_certificate(pem.encode()).public_bytes(serialization.Encoding.DER)
+
+
+def _key_lines(emu, ids):
+    """Base64 body lines of the emulator's private keys for these certificates."""
+    lines = [line for cert_id in ids for line in private_key_lines(emu.certificates[cert_id])]
+    assert lines  # the check below means something only if the emulator really holds keys
+    return lines
+
+
+def _assert_no_key(emu, ids, *texts):
+    for line in _key_lines(emu, ids):
+        assert all(line not in text for text in texts), "private key bytes leaked"
+
+
+@pytest.mark.parametrize("details", [True, False])
+def test_include_certificate_adds_material_only(emulator, client, details):
+    ids = ["NoRm0001", "WiLd0004", "NoRm0001", "KeYp0006", "UnIc0008"]
+    plain = gather(client, ids=ids, details=details)
+    emulator.reset()
+    warnings = []
+    result = gather(client, ids=ids, details=details, include_certificate=True, warn=warnings.append)
+    assert warnings == []
+    assert _ids(result) == ids
+    for before, after in zip(plain["certificates"], result["certificates"]):
+        assert set(after) == set(before) | {"certificate_pem", "certificate_chain", "fingerprints"}
+        assert {k: v for k, v in after.items() if k not in ("request_id", "certificate_pem", "certificate_chain", "fingerprints")} == {
+            k: v for k, v in before.items() if k != "request_id"
+        }
+        served = emulator.certificates[after["certificate_id"]]["CertificatePublicKey"]
+        assert after["certificate_pem"] + "".join(after["certificate_chain"]) == served  # leaf, then the issuing CA
+        der = _leaf_der(after["certificate_pem"])
+        assert after["fingerprints"] == {name: ":".join("%02x" % b for b in hashlib.new(name, der).digest()) for name in ("sha1", "sha256")}
+    assert sorted(p["CertificateId"] for p in _asked(emulator, "DescribeCertificateDetail")) == ["KeYp0006", "NoRm0001", "UnIc0008", "WiLd0004"]
+    assert emulator.count("DescribeCertificate") == (4 if details else 0)
+    _assert_no_key(emulator, set(ids), repr(result))
+
+
+def test_certificate_names_and_dates_match_the_record(emulator, client):
+    record = gather(client, ids=["UnIc0008"], include_certificate=True)["certificates"][0]
+    cert = x509.load_pem_x509_certificate(record["certificate_pem"].encode())
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+    assert names == ["xn--bcher-kva.example", "xn--fiqs8s.example"]
+    assert cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ") == record["not_after"]
+
+
+def test_details_false_fetches_material_only_for_kept_certificates(emulator, client):
+    result = gather(client, ids=["NoRm0001", "SoOn0002", "ExPd0003"], details=False, expiring_within_days=30, include_certificate=True)
+    assert _ids(result) == ["SoOn0002", "ExPd0003"]
+    assert sorted(p["CertificateId"] for p in _asked(emulator, "DescribeCertificateDetail")) == ["ExPd0003", "SoOn0002"]
+    assert all(record["fingerprints"]["sha256"] for record in result["certificates"])
+
+
+def test_listing_with_material(emulator, client):
+    warnings = []
+    result = gather(client, details=False, certificate_type="CA", include_certificate=True, warn=warnings.append)
+    assert _ids(result) == ["CaCe0007"] and warnings == []
+    ca_cert = x509.load_pem_x509_certificate(result["certificates"][0]["certificate_pem"].encode())
+    assert ca_cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is True
+    assert result["certificates"][0]["certificate_chain"] == []
+    listed = gather(client, details=True, include_certificate=True, warn=warnings.append)
+    assert {record["certificate_id"] for record in listed["certificates"]} == set(FIXTURE_IDS)
+    assert all(set(record) >= {"certificate_pem", "certificate_chain", "fingerprints"} for record in listed["certificates"])
+
+
+@pytest.mark.parametrize("details", [True, False])
+def test_bad_material_gives_nulls_and_one_warning_each(emulator, client, details):
+    good = emulator.certificates["SoOn0002"]
+    private_key_lines(good)  # make the material now, to build the damaged variants from it
+    leaf = good["CertificatePublicKey"].split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n"
+    emulator.set_certificate("SoOn0002", fields={"CertificatePublicKey": leaf + GARBAGE_BLOCK})
+    emulator.set_certificate("WiLd0004", fields={"CertificatePublicKey": ""})
+    warnings = []
+    result = gather(client, ids=["BaDt0009", "NuLl0005", "SoOn0002", "WiLd0004", "NoRm0001"], details=details, include_certificate=True, warn=warnings.append)
+    by_id = {record["certificate_id"]: record for record in result["certificates"]}
+    assert len(by_id) == 5
+    for cert_id in ("BaDt0009", "NuLl0005", "WiLd0004"):
+        assert by_id[cert_id]["certificate_pem"] is None and by_id[cert_id]["fingerprints"] is None
+    assert len(by_id["BaDt0009"]["certificate_chain"]) == 1 and by_id["NuLl0005"]["certificate_chain"] == []
+    assert by_id["SoOn0002"]["certificate_pem"] == leaf and by_id["SoOn0002"]["certificate_chain"] == []
+    assert by_id["NoRm0001"]["certificate_pem"]
+    material_warnings = [text for text in warnings if "DescribeCertificateDetail" in text]
+    named = sorted(text.split(":")[0] for text in material_warnings)
+    assert named == ["certificate BaDt0009", "certificate NuLl0005", "certificate SoOn0002", "certificate WiLd0004"]
+    _assert_no_key(emulator, ["BaDt0009", "SoOn0002"], repr(result), "\n".join(warnings))
+
+
+def test_sm_certificate_keys_are_dropped(emulator, client):
+    with Emulator(port=0, rate_limit=0, generate=10) as emu:
+        assert "EncryptPrivateKey" in emu.certificates["G0000010"] or emu.certificates["G0000010"].get("_material_pending")
+        result = gather(ApiClient(credentials=static(), endpoint=emu.url, rate_limit=1000.0), ids=["G0000010"], include_certificate=True)
+        assert emu.certificates["G0000010"]["EncryptPrivateKey"].startswith("-----BEGIN PRIVATE KEY-----")
+        assert result["certificates"][0]["fingerprints"]["sha256"]
+        _assert_no_key(emu, ["G0000010"], repr(result))
+
+
+def test_fetch_material_for_records_already_held(emulator, client):
+    found, missing = fetch_material(client, ["NoRm0001", "NoSuch01", "NoRm0001"])
+    assert list(found) == ["NoRm0001"] and set(found["NoRm0001"]) == {"certificate_pem", "certificate_chain", "fingerprints"}
+    assert missing == ["NoSuch01"] and missing.evidence.code == NOT_FOUND
+    records = gather(client, ids=["SoOn0002", "NoRm0001"], details=False)["certificates"]
+    emulator.reset()
+    assert add_material(client, records) == []
+    assert all(record["fingerprints"]["sha256"] for record in records)
+    assert emulator.count() == 2 and emulator.count("DescribeCertificateDetail") == 2
+
+
+def test_not_found_by_the_detail_call_is_missing(emulator, client):
+    warnings = []
+    result = gather(client, ids=["NoSuch01", "NoRm0001"], include_certificate=True, on_missing="warn", warn=warnings.append)
+    assert _ids(result) == ["NoRm0001"] and result["missing"] == ["NoSuch01"]
+    assert warnings == ["certificate not found: NoSuch01"]
+    with pytest.raises(NotFoundError):
+        gather(client, ids=["NoSuch01"], details=False, include_certificate=True)
+
+
+def test_truncated_detail_answer_is_never_quoted(emulator, make_client):
+    client = make_client(emulator.url, retries=0)
+    emulator.add_fault("truncated", action="DescribeCertificateDetail")
+    emulator.add_fault("http_502", action="DescribeCertificateDetail")
+    lines = _key_lines(emulator, ["NoRm0001"])
+    body = json.dumps({"Response": {"CertificatePrivateKey": emulator.certificates["NoRm0001"]["CertificatePrivateKey"]}})
+    assert any(line in body for line in lines)
+    for _fault in range(2):
+        with pytest.raises(TencentCloudError) as caught:
+            gather(client, ids=["NoRm0001"], include_certificate=True)
+        text = describe_failure(caught.value)
+        assert "not quoted" in text
+        _assert_no_key(emulator, ["NoRm0001"], text, repr(caught.value.__dict__))
+    emulator.add_fault("truncated", count=2, action="DescribeCertificateDetail")
+    warnings = []
+    healed = gather(make_client(emulator.url, retries=3, warn=warnings.append), ids=["NoRm0001"], include_certificate=True, warn=warnings.append)
+    assert healed["certificates"][0]["fingerprints"] and len(warnings) == 2
+    _assert_no_key(emulator, ["NoRm0001"], "\n".join(warnings), repr(healed))

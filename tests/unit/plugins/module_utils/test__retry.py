@@ -1,25 +1,22 @@
 # Copyright (c) cloudcert.tencent contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Retry policy, full-jitter backoff, call_with_retries and the sliding-window RateLimiter (fake clocks only)."""
+"""Retry policy, full-jitter backoff and call_with_retries with its throttling time budget (fake clocks only)."""
 
 from __future__ import annotations
-
-import bisect
 
 import pytest
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ApiError, CredentialError, ResponseError, TransportError
 from ansible_collections.cloudcert.tencent.plugins.module_utils._retry import (
     DEFAULT_BACKOFF_BASE,
     DEFAULT_BACKOFF_CAP,
+    DEFAULT_THROTTLE_BACKOFF_CAP,
     RETRYABLE_CODES,
-    RateLimiter,
     backoff_delay,
     call_with_retries,
     is_retryable,
+    is_throttling,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 
 @pytest.mark.parametrize(
@@ -132,11 +129,11 @@ def test_retries_until_success_with_warnings():
     result = call_with_retries(func, retries=3, warn=warnings.append, sleep=sleeps.append, rand=lambda: 1.0, describe="DescribeCertificate")
     assert result == "ok"
     assert func.calls == 4
-    assert sleeps == [0.5, 1.0, 2.0]
+    assert sleeps == [0.5, 1.0, DEFAULT_THROTTLE_BACKOFF_CAP]  # throttling waits briefly: the limiter paces it
     assert len(warnings) == 3
     assert warnings[0].startswith("DescribeCertificate failed (InternalError); retry 1 of 3")
     assert "(reset)" in warnings[1] and "retry 2 of 3" in warnings[1]  # the transport failure, in words
-    assert "RequestLimitExceeded" in warnings[2] and "retry 3 of 3" in warnings[2]
+    assert "throttled (RequestLimitExceeded); retry 3 in 1.00s" in warnings[2] and "throttle_timeout" in warnings[2]
 
 
 def test_gives_up_after_retries_and_counts_attempts():
@@ -180,110 +177,98 @@ def test_non_collection_exceptions_pass_through_untouched():
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# RateLimiter with a fake clock: ``sleep`` advances the clock of the thread that waits.
+# Throttling: bounded by a time budget, not by ``retries``
 
 
 class FakeClock:
-    def __init__(self, start=1000.0):
-        self.now = start
+    """A monotonic clock that only the injected sleep advances."""
+
+    def __init__(self):
+        self.now = 100.0
+        self.sleeps = []
 
     def __call__(self):
         return self.now
 
     def sleep(self, seconds):
         assert seconds >= 0
+        self.sleeps.append(seconds)
         self.now += seconds
 
 
-def _starts_for(rate, arrivals, margin=0.0):
-    """Sequential callers arriving at ``arrivals`` (offsets); returns the times they were let through.
-
-    Each caller reserves at its arrival time and starts at arrival + wait; reservation happens in arrival order.
-    """
-    clock = FakeClock(0.0)
-    limiter = RateLimiter(rate, margin=margin, clock=clock, sleep=lambda s: None)
-    starts = []
-    for arrival in sorted(arrivals):
-        clock.now = max(clock.now, arrival)
-        wait = limiter._reserve()
-        assert wait >= 0
-        starts.append(clock.now + wait)
-    return starts
+def _throttled(n):
+    return [ApiError("LimitExceeded.RateLimitExceeded", "slow down", "rid-%d" % index) for index in range(n)]
 
 
-def _max_in_window(starts, window=1.0):
-    starts = sorted(starts)
-    return max(bisect.bisect_left(starts, s + window - 1e-9) - i for i, s in enumerate(starts)) if starts else 0
-
-
-def test_burst_is_allowed_then_waits():
-    clock = FakeClock(0.0)
-    limiter = RateLimiter(10, margin=0.0, clock=clock, sleep=clock.sleep)
-    for _index in range(10):
-        limiter.acquire()
-    assert clock.now == 0.0  # ten starts at once: a burst
-    limiter.acquire()
-    assert clock.now == pytest.approx(1.0)  # the 11th waits one full window behind the first
-
-
-def test_fractional_rate_half_per_second():
-    starts = _starts_for(0.5, [0.0] * 4)
-    assert starts == pytest.approx([0.0, 2.0, 4.0, 6.0])
-
-
-def test_fractional_rate_above_one():
-    starts = _starts_for(2.5, [0.0] * 6)
-    # capacity 2 per window of 0.8 s: never more than 2.5 starts in any second
-    assert _max_in_window(starts) <= 2.5
-    assert starts[:2] == [0.0, 0.0]
-
-
-def test_margin_widens_window():
-    starts = _starts_for(10, [0.0] * 11, margin=0.1)
-    assert starts[10] == pytest.approx(1.1)
-
-
-def test_rate_must_be_positive():
-    for rate in (0, -1, -0.5):
-        with pytest.raises(ValueError):
-            RateLimiter(rate)
-
-
-@settings(max_examples=200, deadline=None, database=None)
-@given(
-    rate=st.one_of(st.integers(1, 20).map(float), st.floats(0.2, 20.0, allow_nan=False)),
-    gaps=st.lists(st.one_of(st.just(0.0), st.floats(0.0, 0.2), st.floats(0.0, 3.0)), min_size=1, max_size=80),
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("RequestLimitExceeded", True),
+        ("RequestLimitExceeded.UinLimitExceeded", True),
+        ("RequestLimitExceeded.IPLimitExceeded", True),
+        ("LimitExceeded.RateLimitExceeded", True),
+        ("LimitExceeded", False),  # a quota, not a rate
+        ("InternalError", False),
+        ("AuthFailure.SignatureFailure", False),
+    ],
 )
-def test_never_more_than_rate_in_any_second(rate, gaps):
-    arrivals, now = [], 0.0
-    for gap in gaps:
-        now += gap
-        arrivals.append(now)
-    starts = _starts_for(rate, arrivals)
-    assert all(start >= arrival - 1e-9 for start, arrival in zip(starts, sorted(arrivals)))
-    assert all(later >= earlier - 1e-9 for earlier, later in zip(starts, starts[1:]))  # FIFO (now + wait re-adds float rounding)
-    assert _max_in_window(starts) <= max(1, int(rate))
-    assert _max_in_window(starts) <= max(rate, 1)
+def test_is_throttling(code, expected):
+    assert is_throttling(ApiError(code, "m")) is expected
+    assert not is_throttling(TransportError("reset"))
 
 
-def test_threads_share_the_limit():
-    import threading
+def test_throttling_outlasts_retries_within_the_budget():
+    clock, warnings, notes = FakeClock(), [], []
+    func = Flaky(*_throttled(20))
+    result = call_with_retries(
+        func, retries=2, throttle_timeout=300.0, warn=warnings.append, note=notes.append, sleep=clock.sleep, clock=clock, rand=lambda: 1.0, describe="X"
+    )
+    assert result == "ok"
+    assert func.calls == 21  # 20 throttled answers, far more than retries=2
+    assert clock.now - 100.0 <= 300.0
+    assert len(warnings) == 1 and warnings[0].startswith("X was throttled (LimitExceeded.RateLimitExceeded); retry 1 in 0.50s")
+    assert len(notes) == 19  # the repeats go to high verbosity only
+    assert max(clock.sleeps) == DEFAULT_THROTTLE_BACKOFF_CAP  # not the 8 s of other failures
 
-    lock = threading.Lock()
-    clock = FakeClock(0.0)
-    granted = []
-    limiter = RateLimiter(5, margin=0.0, clock=clock, sleep=lambda s: None)
 
-    def worker():
-        wait = limiter._reserve()
-        with lock:
-            granted.append(clock.now + wait)
+def test_throttling_gives_up_when_the_budget_is_spent():
+    clock = FakeClock()
+    func = Flaky(*_throttled(1000))
+    with pytest.raises(ApiError) as caught:
+        call_with_retries(func, retries=1, throttle_timeout=60.0, sleep=clock.sleep, clock=clock, rand=lambda: 1.0)
+    # 0.5 s, then 1 s each: after 59.5 s of waiting the next attempt would start at 60.5 s > 60 s.
+    assert sum(clock.sleeps) == pytest.approx(59.5)
+    assert caught.value.attempts == func.calls == 61
+    assert caught.value.request_id == "rid-60"
 
-    threads = [threading.Thread(target=worker) for _index in range(23)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(granted) == 23
-    assert _max_in_window(granted) <= 5
-    assert sorted(granted) == pytest.approx([float(n // 5) for n in range(23)])
+
+def test_throttle_timeout_zero_falls_back_to_retries():
+    clock = FakeClock()
+    func = Flaky(*_throttled(10))
+    with pytest.raises(ApiError) as caught:
+        call_with_retries(func, retries=3, throttle_timeout=0.0, sleep=clock.sleep, clock=clock, rand=lambda: 1.0)
+    assert caught.value.attempts == 4
+
+
+def test_throttling_does_not_use_up_the_retries_of_other_failures():
+    clock = FakeClock()
+    errors = _throttled(5) + [ApiError("InternalError", "m"), TransportError("reset")] + _throttled(5)
+    func = Flaky(*errors)
+    assert call_with_retries(func, retries=2, throttle_timeout=300.0, sleep=clock.sleep, clock=clock, rand=lambda: 0.0) == "ok"
+    assert func.calls == 13
+    func = Flaky(ApiError("InternalError", "m"), *_throttled(3), TransportError("reset"), TransportError("reset"))
+    with pytest.raises(TransportError) as caught:
+        call_with_retries(func, retries=2, throttle_timeout=300.0, sleep=clock.sleep, clock=clock, rand=lambda: 0.0)
+    assert caught.value.attempts == 6  # the third non-throttling failure ends it
+
+
+def test_the_budget_counts_the_time_spent_in_attempts():
+    clock = FakeClock()
+
+    def slow_throttled():
+        clock.now += 25.0  # each attempt waits 25 s for its permit and answer
+        raise ApiError("RequestLimitExceeded", "m")
+
+    with pytest.raises(ApiError) as caught:
+        call_with_retries(slow_throttled, retries=0, throttle_timeout=90.0, sleep=clock.sleep, clock=clock, rand=lambda: 0.0)
+    assert caught.value.attempts == 4  # the fourth ends at 100 s, past the 90 s budget: no fifth

@@ -506,3 +506,55 @@ def test_ten_processes_fetch_once(tmp_path):
     for path in (tmp_path / "cache").iterdir():
         if path.suffix == ".json":
             assert json.loads(path.read_text())["record"]["certificate_id"] in ("SoOn0002", "NoRm0001")
+
+
+# ---------------------------------------------------------------- certificate material
+
+
+def _served_leaf_fingerprint(emulator, cert_id: str) -> str:
+    """sha256 over the DER of the first PEM block the emulator serves, computed here independently."""
+    import base64
+    import hashlib
+
+    from ansible_collections.cloudcert.tencent.tests.emulator.material import ensure_material
+
+    pem = ensure_material(emulator.certificate_store[cert_id])["CertificatePublicKey"]
+    body = pem.split("-----BEGIN CERTIFICATE-----", 1)[1].split("-----END CERTIFICATE-----", 1)[0]
+    digest = hashlib.sha256(base64.b64decode("".join(body.split()))).hexdigest()
+    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+
+
+def test_material_fields_call_the_detail_action_only_when_asked(run, emulator):
+    run(["NoRm0001"], field="not_after")
+    run(["NoRm0001"])
+    assert emulator.count(action="DescribeCertificateDetail") == 0
+    assert run(["NoRm0001"], field="fingerprints.sha256") == [_served_leaf_fingerprint(emulator, "NoRm0001")]
+    pem = run(["NoRm0001"], field="certificate_pem")[0]
+    chain = run(["NoRm0001"], field="CertificateChain")[0]  # the API-style spelling of the snake_case name
+    assert pem.startswith("-----BEGIN CERTIFICATE-----\n") and pem.rstrip().endswith("-----END CERTIFICATE-----")
+    assert isinstance(chain, list) and all(block.startswith("-----BEGIN CERTIFICATE-----") for block in chain)
+    fingerprints = run(["NoRm0001"], field="fingerprints")[0]
+    assert set(fingerprints) == {"sha1", "sha256"} and fingerprints["sha1"].count(":") == 19
+    # one detail call, cached for the other material fields; the record itself was asked once too
+    assert emulator.count(action="DescribeCertificateDetail") == 1 and describes(emulator) == 1
+
+
+def test_material_never_caches_the_private_key(run, emulator, tmp_path):
+    from ansible_collections.cloudcert.tencent.tests.emulator.material import private_key_lines
+
+    results = run(["NoRm0001", "KeYp0006"], field="certificate_pem")
+    assert len(results) == 2
+    secret_lines = private_key_lines(emulator.certificate_store["NoRm0001"]) + private_key_lines(emulator.certificate_store["KeYp0006"])
+    assert secret_lines
+    cached = "".join(path.read_text() for path in (tmp_path / "cache").glob("*.json"))
+    assert "certificate_pem" in cached
+    for line in secret_lines:
+        assert line not in cached and line not in str(results)
+
+
+def test_material_missing_and_unknown_subfield(run):
+    assert run(["NoSuch01", "NoRm0001"], field="fingerprints.sha1", on_missing="skip")[0].count(":") == 19
+    with pytest.raises(AnsibleLookupError, match="DescribeCertificateDetail for certificate NoSuch01"):
+        run(["NoSuch01"], field="certificate_pem")
+    with pytest.raises(AnsibleLookupError, match="unknown field 'fingerprints.md5'.*sha1, sha256"):
+        run(["NoRm0001"], field="fingerprints.md5")
