@@ -21,7 +21,8 @@
 # arguments, e.g. "--python 3.12"), CLOUDCERT_MATRIX_SANITY_ARGS and CLOUDCERT_MATRIX_UNITS_ARGS (default
 # "--python <the row's Python>", e.g. 3.11 for 2.16: compile/import and the unit tests on that Python only, not on
 # each one, which would cost about 10 more minutes cold; "" for all), CLOUDCERT_MATRIX_INTEGRATION_ARGS,
-# CLOUDCERT_MATRIX_TARGETS (default "ssl_certificate_info lookup_ssl_certificate"),
+# CLOUDCERT_MATRIX_TARGETS (default "ssl_certificate_info lookup_ssl_certificate", or a row's own list; set, it
+# applies to every row),
 # CLOUDCERT_VERBOSE=1 (stream stage output), CLOUDCERT_KEEP_WORK=1, plus the knobs of .ci/lib.sh.
 set -uo pipefail
 
@@ -32,7 +33,7 @@ MATRIX_TARGETS="${CLOUDCERT_MATRIX_TARGETS:-ssl_certificate_info lookup_ssl_cert
 declare -a MATRIX_STAGES=() STAGES=() TABLE=()
 for row in "${CC_MATRIX[@]}"; do
   read -r version _ row_stages <<<"$row"
-  for s in $row_stages; do MATRIX_STAGES+=("$s-$version"); done
+  for s in $row_stages; do MATRIX_STAGES+=("${s%%=*}-$version"); done
 done
 unset row version row_stages s
 ALL_STAGES=(ruff sanity units integration lint "${MATRIX_STAGES[@]}" extra)
@@ -199,18 +200,21 @@ EOF
 
 # The ansible-core matrix, in CC_MATRIX's order.
 stage_matrix() {
-  local row version python stages s sanity_args units_args
+  local row version python stages token s targets sanity_args units_args
   for row in "${CC_MATRIX[@]}"; do
     read -r version python stages <<<"$row"
     sanity_args="${CLOUDCERT_MATRIX_SANITY_ARGS-"--python $python"}"
     units_args="${CLOUDCERT_MATRIX_UNITS_ARGS-"--python $python"}"
-    for s in $stages; do
+    for token in $stages; do
+      s="${token%%=*}"
+      targets="$MATRIX_TARGETS"
+      case "$token" in *=*) [ -n "${CLOUDCERT_MATRIX_TARGETS:-}" ] || targets="${token#*=}" targets="${targets//,/ }" ;; esac
       wants "$s-$version" || continue
       # shellcheck disable=SC2086  # the *_ARGS knobs are word lists
       case "$s" in
         sanity) simple_stage "$s-$version" core "$version" ansible-test sanity --venv --color no $sanity_args ;;
         units) stage_units "$s-$version" "$version" "$units_args" ;;
-        integration) stage_integration "$s-$version" "$version" "${CLOUDCERT_MATRIX_INTEGRATION_ARGS:-} $MATRIX_TARGETS" ;;
+        integration) stage_integration "$s-$version" "$version" "${CLOUDCERT_MATRIX_INTEGRATION_ARGS:-} $targets" ;;
         *) cc_die "CC_MATRIX: unknown stage '$s' for ansible-core $version" ;;
       esac
     done
