@@ -22,6 +22,20 @@ PAGE_SIZE = 1000  # the API's maximum Limit
 BATCH_SIZE = 50  # CertIds per DescribeCertificates (larger batches are refused by sibling actions)
 MAX_PAGES = 10000  # a guard against a server whose TotalCount never converges
 ON_MISSING = ("error", "warn", "skip")
+# What to fetch: ids, or the listing filters. One spec for the module and the event source.
+SELECTION_MUTUALLY_EXCLUSIVE = [("certificate_ids", "search"), ("certificate_ids", "statuses"), ("certificate_ids", "certificate_type")]
+
+
+def selection_argument_spec() -> dict:
+    """Argument spec of ``certificate_ids`` and the listing filters (``search``, ``statuses``, ``certificate_type``)."""
+    return {
+        "certificate_ids": {"type": "list", "elements": "str", "aliases": ["certificate_id", "id"]},
+        "search": {"type": "str"},
+        "statuses": {"type": "list", "elements": "int"},
+        "certificate_type": {"type": "str", "choices": ["SVR", "CA"]},
+    }
+
+
 DETAIL_ACTION = "DescribeCertificateDetail"
 
 

@@ -390,25 +390,21 @@ attempts:
   sample: 6
 """
 
-from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import ON_MISSING, gather
+from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import ON_MISSING, SELECTION_MUTUALLY_EXCLUSIVE, gather, selection_argument_spec
 from ansible_collections.cloudcert.tencent.plugins.module_utils._module import CloudcertModule
 
 
 def main() -> None:
-    module = CloudcertModule(
-        argument_spec={
-            "certificate_ids": {"type": "list", "elements": "str", "aliases": ["certificate_id", "id"]},
-            "search": {"type": "str"},
-            "statuses": {"type": "list", "elements": "int"},
-            "certificate_type": {"type": "str", "choices": ["SVR", "CA"]},
+    argument_spec = selection_argument_spec()
+    argument_spec.update(
+        {
             "details": {"type": "bool", "default": True},
             "expiring_within_days": {"type": "int"},
             "on_missing": {"type": "str", "default": "error", "choices": list(ON_MISSING)},
             "include_certificate": {"type": "bool", "default": False},
-        },
-        mutually_exclusive=[("certificate_ids", "search"), ("certificate_ids", "statuses"), ("certificate_ids", "certificate_type")],
-        supports_check_mode=True,
+        }
     )
+    module = CloudcertModule(argument_spec=argument_spec, mutually_exclusive=SELECTION_MUTUALLY_EXCLUSIVE, supports_check_mode=True)
     params = module.params
 
     def body() -> dict:

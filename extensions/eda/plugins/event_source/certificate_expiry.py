@@ -115,18 +115,14 @@ LOGGER = logging.getLogger("cloudcert.tencent.certificate_expiry")
 EVENT_KEY = "certificate_expiry"
 STATES = ("ok", "expiring", "expired", "gone")
 OPTION_SOURCE = "source arguments"
-# The source's own arguments; the connection options come from module_utils/_options.py.
+# The source's own arguments; the connection options come from module_utils/_options.py and what to watch
+# (certificate_ids, search, statuses, certificate_type) from module_utils/_gather.py, as for the module.
 SOURCE_ARGUMENT_SPEC = {
-    "certificate_ids": {"type": "list", "elements": "str", "aliases": ["certificate_id", "id"]},
-    "search": {"type": "str"},
-    "statuses": {"type": "list", "elements": "int"},
-    "certificate_type": {"type": "str", "choices": ["SVR", "CA"]},
     "details": {"type": "bool", "default": False},
     "within_days": {"type": "int", "default": 30},
     "interval": {"type": "float", "default": 3600.0},
     "once": {"type": "bool", "default": False},
 }
-MUTUALLY_EXCLUSIVE = [["certificate_ids", "search"], ["certificate_ids", "statuses"], ["certificate_ids", "certificate_type"]]
 
 
 class SourceArgumentError(ValueError):
@@ -200,8 +196,9 @@ def parse_arguments(args) -> Settings:
     if not isinstance(args, dict):
         raise SourceArgumentError("cloudcert.tencent.certificate_expiry: arguments must be a mapping, got %s" % type(args).__name__)
     spec = options.connection_argument_spec()
+    spec.update(_gather.selection_argument_spec())
     spec.update(SOURCE_ARGUMENT_SPEC)
-    result = ArgumentSpecValidator(spec, mutually_exclusive=MUTUALLY_EXCLUSIVE).validate(args)
+    result = ArgumentSpecValidator(spec, mutually_exclusive=_gather.SELECTION_MUTUALLY_EXCLUSIVE).validate(args)
     if result.error_messages:
         # The validator words an unknown name as "x. Supported parameters include: ..."; say what it is.
         messages = [("unsupported argument " if isinstance(error, UnsupportedError) else "") + error.msg for error in result.errors]

@@ -16,6 +16,7 @@ import pytest
 import yaml
 from ansible_collections.cloudcert.tencent.extensions.eda.plugins.event_source import certificate_expiry as source
 from ansible_collections.cloudcert.tencent.plugins.doc_fragments.connection import ModuleDocFragment
+from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import selection_argument_spec
 from ansible_collections.cloudcert.tencent.plugins.module_utils._options import OPTION_NAMES, connection_argument_spec
 from ansible_collections.cloudcert.tencent.tests.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, DENIED_SECRET_ID, DENIED_SECRET_KEY, KEY_PASSWORD
 
@@ -113,8 +114,9 @@ def test_documentation_matches_the_argument_spec():
     assert doc["extends_documentation_fragment"] == ["cloudcert.tencent.connection"]
     fragment = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
     assert set(fragment) == set(OPTION_NAMES) == set(connection_argument_spec())
-    assert set(doc["options"]) == set(source.SOURCE_ARGUMENT_SPEC)
-    for name, spec in source.SOURCE_ARGUMENT_SPEC.items():
+    own = dict(selection_argument_spec(), **source.SOURCE_ARGUMENT_SPEC)
+    assert set(doc["options"]) == set(own)
+    for name, spec in own.items():
         documented = doc["options"][name]
         assert documented["type"] == spec["type"], name
         assert documented.get("default") == spec.get("default"), name
