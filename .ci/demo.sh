@@ -60,8 +60,8 @@ banner "6. Event-Driven Ansible: the certificate_expiry event source, one poll (
   printf 'once: true\n' >"$DEMO_WORK/rulebook-vars.yml"
   cd "$COLL/docs/examples"
   rc=0
-  # One line per message (the yaml result format of the other steps wraps long ones).
-  ANSIBLE_CALLBACK_RESULT_FORMAT=json ansible-rulebook --rulebook rulebooks/certificate_expiry.yml -i localhost.ini --vars "$DEMO_WORK/rulebook-vars.yml" \
+  # One line per message (the yaml result format of the other steps wraps long ones). Bounded: a hang fails the step.
+  ANSIBLE_CALLBACK_RESULT_FORMAT=json timeout --kill-after=10 300 ansible-rulebook --rulebook rulebooks/certificate_expiry.yml -i localhost.ini --vars "$DEMO_WORK/rulebook-vars.yml" \
     >"$DEMO_WORK/rulebook.log" 2>&1 || rc=$?
   # The playbook's message per event, and the source's warnings, without the colour codes ansible-runner adds.
   sed -e 's/\x1b\[[0-9;]*m//g' "$DEMO_WORK/rulebook.log" | grep -E '"msg"|WARNING|ERROR' | tr -d '\r' | sed -e 's/^ *"msg": "\(.*\)"[^"]*$/event => \1/' || true

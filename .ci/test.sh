@@ -68,17 +68,35 @@ wants() { case " ${STAGES[*]} " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # Run one stage: output goes to $WORK/logs/NAME.log; on success only warnings and the last line are shown,
 # on failure the whole (de-noised) log is printed so CI logs keep the evidence. Returns the stage's rc.
+#
+# A stage gets at most CLOUDCERT_STAGE_TIMEOUT seconds (default 1200; the slowest stage takes about 350): one
+# that hangs is stopped and fails with its log, instead of using up the CI job's time and leaving no evidence.
+# It runs as its own process group (job control on while it starts), so the watchdog stops all of it.
 run_logged() {
-  local name="$1" log="$WORK/logs/$1.log" t0=$SECONDS rc
+  local name="$1" log="$WORK/logs/$1.log" t0=$SECONDS rc limit="${CLOUDCERT_STAGE_TIMEOUT:-1200}" watchdog
   shift
   cc_log "stage $name: $*"
+  set -m
   if [ "${CLOUDCERT_VERBOSE:-0}" = 1 ]; then
-    (cd "$COLL" && "$@") </dev/null 2>&1 | tee "$log"
-    rc=${PIPESTATUS[0]}
+    ( (cd "$COLL" && "$@") </dev/null 2>&1 | tee "$log"; exit "${PIPESTATUS[0]}") &
   else
-    (cd "$COLL" && "$@") </dev/null >"$log" 2>&1
-    rc=$?
+    (cd "$COLL" && "$@") </dev/null >"$log" 2>&1 &
   fi
+  STAGE_PID=$!
+  (
+    sleep "$limit"
+    printf '\n*** stage %s stopped: still running after %ss (CLOUDCERT_STAGE_TIMEOUT)\n' "$name" "$limit" | tee -a "$log"
+    kill -TERM -- "-$STAGE_PID"
+    sleep 30
+    kill -KILL -- "-$STAGE_PID"
+  ) </dev/null 2>/dev/null &
+  watchdog=$!
+  set +m
+  wait "$STAGE_PID"
+  rc=$?
+  kill -TERM -- "-$watchdog" 2>/dev/null
+  wait "$watchdog" 2>/dev/null
+  STAGE_PID=""
   STAGE_SECONDS=$((SECONDS - t0))
   if [ "$rc" -eq 0 ]; then
     denoise <"$log" | grep -E '^(WARNING|Skipping)' | sort -u | head -n 40
@@ -245,6 +263,8 @@ main() {
   WORK="$(mktemp -d "${TMPDIR:-/tmp}/cloudcert-tencent.XXXXXX")"
   export WORK
   trap '[ "${CLOUDCERT_KEEP_WORK:-0}" = 1 ] || rm -rf "$WORK"' EXIT
+  # A stage is its own process group (run_logged), out of reach of the terminal's Ctrl-C: pass it on.
+  trap '[ -z "${STAGE_PID:-}" ] || kill -TERM -- "-$STAGE_PID" 2>/dev/null; exit 130' INT TERM
   mkdir -p "$WORK/logs"
   cc_layout "$WORK"
   # keep ruff's cache out of the copy: ansible-test would sanity-check it (no .git to ignore it)

@@ -26,6 +26,17 @@ print("export TENCENTCLOUD_SECRET_ID=%s TENCENTCLOUD_SECRET_KEY=%s" % (keys.DEMO
 export TENCENTCLOUD_SSL_ENDPOINT="$EMULATOR_URL"
 printf 'events_file: %s\n' "$EMULATOR_DIR/events.jsonl" >"$EMULATOR_DIR/vars.yml"
 check() { "$EMULATOR_PYTHON" check_events.py "$@"; }
+# Every ansible-rulebook run is bounded: a run that hangs fails this target instead of the whole CI job.
+rulebook() { timeout --kill-after=10 300 ansible-rulebook "$@"; }
+# SIGTERM, not SIGINT: a background job of a non-interactive shell (CI) starts with SIGINT ignored, so
+# ansible-rulebook would never see it. Then SIGKILL if it is still there after 30 s.
+stop_rulebook() {
+  local _
+  kill -TERM "$RULEBOOK_PID" 2>/dev/null || return 0
+  for _ in $(seq 150); do kill -0 "$RULEBOOK_PID" 2>/dev/null || break; sleep 0.2; done
+  kill -KILL "$RULEBOOK_PID" 2>/dev/null || true
+  wait "$RULEBOOK_PID" 2>/dev/null || true
+}
 control() {  # control NAME JSON: POST to the emulator's control endpoint
   "$EMULATOR_PYTHON" -c 'import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), method="POST"))' \
     "$EMULATOR_URL/_emulator/$1" "$2"
@@ -33,16 +44,17 @@ control() {  # control NAME JSON: POST to the emulator's control endpoint
 
 echo "=== once: true, within_days: 60"
 t0=$SECONDS
-ansible-rulebook --rulebook rulebooks/once.yml -i inventory.ini --vars "$EMULATOR_DIR/vars.yml" >"$EMULATOR_DIR/once.log" 2>&1 ||
+rulebook --rulebook rulebooks/once.yml -i inventory.ini --vars "$EMULATOR_DIR/vars.yml" >"$EMULATOR_DIR/once.log" 2>&1 ||
   { cat "$EMULATOR_DIR/once.log"; echo "ansible-rulebook failed"; exit 1; }
 echo "ansible-rulebook ran and exited 0 in $((SECONDS - t0))s"
 check once "$EMULATOR_DIR/once.log" "$EMULATOR_DIR/events.jsonl" || { cat "$EMULATOR_DIR/once.log"; exit 1; }
 
 echo "=== a running source (interval: 1): a renewal, failed polls and a deletion"
 WATCH_LOG="$EMULATOR_DIR/watch.log"
-ansible-rulebook --rulebook rulebooks/watch.yml -i inventory.ini >"$WATCH_LOG" 2>&1 &
+# timeout itself is the background job (not a subshell running `rulebook`), so the SIGTERM reaches it and it passes it on.
+timeout --kill-after=10 300 ansible-rulebook --rulebook rulebooks/watch.yml -i inventory.ini >"$WATCH_LOG" 2>&1 &
 RULEBOOK_PID=$!
-trap 'kill -TERM "$RULEBOOK_PID" 2>/dev/null || true; cleanup_emulator' EXIT
+trap 'stop_rulebook; cleanup_emulator' EXIT
 watch_failed() { cat "$WATCH_LOG"; echo "$1"; exit 1; }
 check wait "$WATCH_LOG" SoOn0002 expiring null || watch_failed "no first poll"
 check wait "$WATCH_LOG" ExPd0003 expired null || watch_failed "no first poll"
@@ -64,12 +76,11 @@ seen = sorted((e["certificate_id"], e["state"], e["previous_state"]) for e in ev
 assert seen == [("ExPd0003", "expired", None), ("NoRm0001", "gone", "ok"), ("SoOn0002", "expiring", None), ("SoOn0002", "ok", "expiring")], seen
 print("running source: events %s" % seen)
 PY
-kill -INT "$RULEBOOK_PID"
-wait "$RULEBOOK_PID" || true
+stop_rulebook
 
 echo "=== a bad key: ansible-rulebook exits non-zero and names the API error code"
 BAD_KEY="not-the-key-$RANDOM$RANDOM"
-if TENCENTCLOUD_SECRET_KEY="$BAD_KEY" ansible-rulebook --rulebook rulebooks/once.yml -i inventory.ini --vars "$EMULATOR_DIR/vars.yml" \
+if TENCENTCLOUD_SECRET_KEY="$BAD_KEY" rulebook --rulebook rulebooks/once.yml -i inventory.ini --vars "$EMULATOR_DIR/vars.yml" \
   >"$EMULATOR_DIR/badkey.log" 2>&1; then
   cat "$EMULATOR_DIR/badkey.log"; echo "ansible-rulebook exited 0 with a bad key"; exit 1
 fi
