@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-metadata-role", action="store_true", help="the metadata endpoint reports no role (404)")
     parser.add_argument("--metadata-ttl", type=float, default=7200, help="lifetime of metadata temporary keys in seconds")
     parser.add_argument("--metadata-garbage", action="store_true", help="the metadata credentials endpoint answers non-JSON")
+    parser.add_argument(
+        "--exit-with-parent", action="store_true", help="stop when the process that started the emulator exits (no orphan outlives a test script)"
+    )
     return parser
 
 
@@ -129,8 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write("cloudcert emulator listening on %s\n" % emulator.url)
         sys.stderr.flush()
         # A timed wait keeps the main thread responsive to signals on every Python version.
+        parent = os.getppid()
         while not stop.wait(0.2):
-            pass
+            if args.exit_with_parent and os.getppid() != parent:
+                break
     finally:
         emulator.stop()
     return 0

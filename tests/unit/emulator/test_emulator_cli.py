@@ -48,6 +48,30 @@ def test_cli_serves_and_stops_cleanly(tmp_path, stop_signal):
     assert "Traceback" not in err
 
 
+def test_exit_with_parent_leaves_no_orphan(tmp_path):
+    """A test script killed before its cleanup must not leave the emulator holding its port (and its pipes)."""
+    port_file = tmp_path / "port"
+    # The parent starts the emulator, waits until it listens, and exits without stopping it.
+    parent = (
+        "import os, subprocess, sys, time\n"
+        "subprocess.Popen([sys.executable, '-m', 'tests.emulator', '--exit-with-parent', '--port-file', sys.argv[1]],"
+        " stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "deadline = time.monotonic() + 10\n"
+        "while not os.path.exists(sys.argv[1]) and time.monotonic() < deadline:\n"
+        "    time.sleep(0.05)\n"
+    )
+    subprocess.run([sys.executable, "-c", parent, str(port_file)], cwd=COLLECTION_ROOT, timeout=30, check=True)
+    port = int(port_file.read_text())
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            requests.get("http://127.0.0.1:%d/_emulator/health" % port, timeout=1)
+        except requests.ConnectionError:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the emulator still serves on port %d after its parent exited" % port)
+
+
 def test_cli_rejects_bad_options(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "tests.emulator", "--fault", "meteor"], cwd=COLLECTION_ROOT, capture_output=True, text=True, timeout=30, check=False

@@ -17,17 +17,19 @@ EMULATOR_PYTHON="${ANSIBLE_TEST_PYTHON_INTERPRETER:-$(command -v python3)}"
 EMULATOR_DIR="$(mktemp -d "${TMPDIR:-/tmp}/cloudcert-emulator.XXXXXX")"
 EMULATOR_PID=""
 
+# Both also run from EXIT traps of `set -e` scripts, where one failing command (a kill that races the process's
+# own exit, a wait that returns its 143) would end the trap early and leave the emulator running.
 stop_emulator() {
   if [ -n "$EMULATOR_PID" ] && kill -0 "$EMULATOR_PID" 2>/dev/null; then
-    kill -TERM "$EMULATOR_PID" 2>/dev/null
-    wait "$EMULATOR_PID" 2>/dev/null
+    kill -TERM "$EMULATOR_PID" 2>/dev/null || true
+    wait "$EMULATOR_PID" 2>/dev/null || true
   fi
   EMULATOR_PID=""
 }
 
 cleanup_emulator() {
   stop_emulator
-  rm -rf "$EMULATOR_DIR"
+  rm -rf "$EMULATOR_DIR" || true
 }
 trap cleanup_emulator EXIT
 
@@ -35,8 +37,10 @@ start_emulator() {
   stop_emulator
   rm -f "$EMULATOR_DIR/port" "$EMULATOR_DIR/requests.jsonl"
   EMULATOR_LOG="$EMULATOR_DIR/requests.jsonl"
+  # Its output goes to files, never to the caller's pipes: ansible-test reads a target's output until every
+  # writer has closed it. --exit-with-parent: should this shell die without its trap, the emulator follows.
   (cd "$COLLECTION_ROOT" && exec "$EMULATOR_PYTHON" -m tests.emulator --port 0 --port-file "$EMULATOR_DIR/port" \
-      --log "$EMULATOR_LOG" "$@") 2>"$EMULATOR_DIR/stderr" &
+      --log "$EMULATOR_LOG" --exit-with-parent "$@") </dev/null >"$EMULATOR_DIR/stdout" 2>"$EMULATOR_DIR/stderr" &
   EMULATOR_PID=$!
   local _
   for _ in $(seq 1 100); do

@@ -73,9 +73,10 @@ echo "private key scan: $(wc -l <"$PATTERNS") key lines, $(wc -c <"$OUT") bytes 
 # a local TLS server presents NoRm0001 (with the key only the emulator and this test know).
 TLS_PORT="$("$EMULATOR_PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 openssl s_server -accept "127.0.0.1:$TLS_PORT" -cert "$MATERIAL_DIR/NoRm0001.crt" -key "$MATERIAL_DIR/NoRm0001.key" -quiet -www \
-  >"$EMULATOR_DIR/s_server.log" 2>&1 &
+  </dev/null >"$EMULATOR_DIR/s_server.log" 2>&1 &
 TLS_PID=$!
-trap 'kill "$TLS_PID" 2>/dev/null; cleanup_emulator' EXIT
+# `|| true`: the kill fails once the server is gone, and a failing command ends a `set -e` trap before the cleanup.
+trap 'kill "$TLS_PID" 2>/dev/null || true; cleanup_emulator' EXIT
 for _ in $(seq 1 50); do (echo >"/dev/tcp/127.0.0.1/$TLS_PORT") 2>/dev/null && break; sleep 0.1; done
 cat >"$EMULATOR_DIR/tls-hosts.ini" <<INI
 [webservers]
