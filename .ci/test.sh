@@ -23,7 +23,8 @@
 # each one, which would cost about 10 more minutes cold; "" for all), CLOUDCERT_MATRIX_INTEGRATION_ARGS,
 # CLOUDCERT_MATRIX_TARGETS (default "ssl_certificate_info lookup_ssl_certificate", or a row's own list; set, it
 # applies to every row),
-# CLOUDCERT_VERBOSE=1 (stream stage output), CLOUDCERT_KEEP_WORK=1, plus the knobs of .ci/lib.sh.
+# CLOUDCERT_VERBOSE=1 (stream stage output), CLOUDCERT_KEEP_WORK=1, CLOUDCERT_STAGE_TIMEOUT (seconds a stage may
+# take before it is stopped and failed, default 1200), plus the knobs of .ci/lib.sh.
 set -uo pipefail
 
 # shellcheck source=SCRIPTDIR/lib.sh
