@@ -111,7 +111,8 @@ def build_emulator(args: argparse.Namespace) -> Emulator:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Serve until SIGTERM or SIGINT; returns the exit code."""
+    """Serve until SIGTERM or SIGINT (or, with --exit-with-parent, the parent's exit); returns the exit code."""
+    parent = os.getppid()  # before the port file exists: a parent that waits only for it may exit right after
     args = build_parser().parse_args(argv)
     try:
         emulator = build_emulator(args)
@@ -132,7 +133,6 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write("cloudcert emulator listening on %s\n" % emulator.url)
         sys.stderr.flush()
         # A timed wait keeps the main thread responsive to signals on every Python version.
-        parent = os.getppid()
         while not stop.wait(0.2):
             if args.exit_with_parent and os.getppid() != parent:
                 break
