@@ -22,8 +22,10 @@ PAGE_SIZE = 1000  # the API's maximum Limit
 BATCH_SIZE = 50  # CertIds per DescribeCertificates (larger batches are refused by sibling actions)
 MAX_PAGES = 10000  # a guard against a server whose TotalCount never converges
 ON_MISSING = ("error", "warn", "skip")
-# What to fetch: ids, or the listing filters. One spec for the module and the event source.
-SELECTION_MUTUALLY_EXCLUSIVE = [("certificate_ids", "search"), ("certificate_ids", "statuses"), ("certificate_ids", "certificate_type")]
+DETAIL_ACTION = "DescribeCertificateDetail"
+# What to fetch: ids, or the listing filters, never both. One spec for the module and the event source.
+LISTING_FILTERS = ("search", "statuses", "certificate_type")
+SELECTION_MUTUALLY_EXCLUSIVE = [("certificate_ids", name) for name in LISTING_FILTERS]
 
 
 def selection_argument_spec() -> dict:
@@ -34,9 +36,6 @@ def selection_argument_spec() -> dict:
         "statuses": {"type": "list", "elements": "int"},
         "certificate_type": {"type": "str", "choices": ["SVR", "CA"]},
     }
-
-
-DETAIL_ACTION = "DescribeCertificateDetail"
 
 
 class NotFoundError(ApiError):
