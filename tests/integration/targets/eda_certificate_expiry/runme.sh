@@ -26,8 +26,10 @@ print("export TENCENTCLOUD_SECRET_ID=%s TENCENTCLOUD_SECRET_KEY=%s" % (keys.DEMO
 export TENCENTCLOUD_SSL_ENDPOINT="$EMULATOR_URL"
 printf 'events_file: %s\n' "$EMULATOR_DIR/events.jsonl" >"$EMULATOR_DIR/vars.yml"
 check() { "$EMULATOR_PYTHON" check_events.py "$@"; }
-# Every ansible-rulebook run is bounded: a run that hangs fails this target instead of the whole CI job.
-rulebook() { timeout --kill-after=10 300 ansible-rulebook "$@"; }
+# Every ansible-rulebook run is bounded: a run that hangs fails this target instead of the whole CI job. timeout
+# is the process itself (no shell function around it), so a background run's PID is timeout's, which passes a
+# SIGTERM on to ansible-rulebook.
+RULEBOOK=(timeout --kill-after=10 300 ansible-rulebook)
 # SIGTERM, not SIGINT: a background job of a non-interactive shell (CI) starts with SIGINT ignored, so
 # ansible-rulebook would never see it. Then SIGKILL if it is still there after 30 s.
 stop_rulebook() {
@@ -44,15 +46,14 @@ control() {  # control NAME JSON: POST to the emulator's control endpoint
 
 echo "=== once: true, within_days: 60"
 t0=$SECONDS
-rulebook --rulebook rulebooks/once.yml -i inventory.ini --vars "$EMULATOR_DIR/vars.yml" >"$EMULATOR_DIR/once.log" 2>&1 ||
+"${RULEBOOK[@]}" --rulebook rulebooks/once.yml -i inventory.ini --vars "$EMULATOR_DIR/vars.yml" >"$EMULATOR_DIR/once.log" 2>&1 ||
   { cat "$EMULATOR_DIR/once.log"; echo "ansible-rulebook failed"; exit 1; }
 echo "ansible-rulebook ran and exited 0 in $((SECONDS - t0))s"
 check once "$EMULATOR_DIR/once.log" "$EMULATOR_DIR/events.jsonl" || { cat "$EMULATOR_DIR/once.log"; exit 1; }
 
 echo "=== a running source (interval: 1): a renewal, failed polls and a deletion"
 WATCH_LOG="$EMULATOR_DIR/watch.log"
-# timeout itself is the background job (not a subshell running `rulebook`), so the SIGTERM reaches it and it passes it on.
-timeout --kill-after=10 300 ansible-rulebook --rulebook rulebooks/watch.yml -i inventory.ini >"$WATCH_LOG" 2>&1 &
+"${RULEBOOK[@]}" --rulebook rulebooks/watch.yml -i inventory.ini >"$WATCH_LOG" 2>&1 &
 RULEBOOK_PID=$!
 trap 'stop_rulebook; cleanup_emulator' EXIT
 watch_failed() { cat "$WATCH_LOG"; echo "$1"; exit 1; }
@@ -80,7 +81,7 @@ stop_rulebook
 
 echo "=== a bad key: ansible-rulebook exits non-zero and names the API error code"
 BAD_KEY="not-the-key-$RANDOM$RANDOM"
-if TENCENTCLOUD_SECRET_KEY="$BAD_KEY" rulebook --rulebook rulebooks/once.yml -i inventory.ini --vars "$EMULATOR_DIR/vars.yml" \
+if TENCENTCLOUD_SECRET_KEY="$BAD_KEY" "${RULEBOOK[@]}" --rulebook rulebooks/once.yml -i inventory.ini --vars "$EMULATOR_DIR/vars.yml" \
   >"$EMULATOR_DIR/badkey.log" 2>&1; then
   cat "$EMULATOR_DIR/badkey.log"; echo "ansible-rulebook exited 0 with a bad key"; exit 1
 fi
