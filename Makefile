@@ -1,41 +1,54 @@
-# Entry points of cloudcert.tencent's harness. Everything runs through .ci/ (shell), which bootstraps a
-# pinned tool venv outside the tree ($HOME/.cache/cloudcert-tencent, or CLOUDCERT_VENV) on first use.
-#   make demo         the README's first command
-#   make test         every stage: ruff, sanity, units, integration, ansible-lint, the ansible-core matrix, .ci/stages/*.sh
-#   make sanity | units | integration | lint | build    a subset of the stages, same harness
-#   make matrix       the ansible-core matrix alone: sanity-2.16 units-2.16 integration-2.16 ... integration-2.20
-#   make test STAGES="units integration-2.16"          any subset (stage names: .ci/test.sh's header)
-#   make format       apply ruff's fixes and formatting to the source tree
-#   make venv         only bootstrap the venv;  make clean / distclean
+# Entry points of cloudcert.tencent's tests: nox sessions (noxfile.py, antsibull-nox.toml) run by .ci/bootstrap.sh,
+# which builds the pinned harness venv on first use and keeps the whole run under one cache directory
+# (CLOUDCERT_CACHE, default ~/.cache/cloudcert-tencent), outside this tree.
+#   make demo         the README's first command: the demo playbooks against the bundled emulator
+#   make test         every session, two at a time: ruff, ansible-lint, docs, sanity/units/integration on ansible-core
+#                     2.21 and the 2.16 to 2.20 matrix, build, changelog, EE, galaxy-importer, benchmark smoke, demo
+#   make check        the quick loop: ruff, the unit tests on Python 3.12, the module's integration target
+#   make matrix       the ansible-core 2.16 to 2.20 sessions alone;  make sanity | units | integration | lint | build
+#   make test SESSIONS="units-2.21 integration-2.16"   any sessions (make list shows them)
+#   make docs         the docsite as HTML in build/docs/ (plugin pages and guides)
+#   make format       apply ruff's formatting to the source tree
+#   make clean / distclean (distclean also removes the cache)
 .DEFAULT_GOAL := help
-STAGES ?=
+SESSIONS ?=
 CACHE := $(or $(CLOUDCERT_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/cloudcert-tencent)
+RUN := bash .ci/bootstrap.sh
 
-.PHONY: help demo test sanity units integration matrix lint build venv format clean distclean
+.PHONY: help demo test check matrix sanity units integration lint build docs list format clean distclean
 
 help:
 	@sed -n 's/^#   //p' Makefile
 
 demo:
-	@bash .ci/demo.sh
+	@$(RUN) -s demo
 
 test:
-	@bash .ci/test.sh $(STAGES)
+	@$(RUN) $(if $(SESSIONS),-s $(SESSIONS))
 
-sanity units integration matrix:
-	@bash .ci/test.sh $@
+check:
+	@$(RUN) -s lint units-quick integration-quick
+
+matrix:
+	@$(RUN) -t matrix
+
+sanity units integration:
+	@$(RUN) -k $@
 
 lint:
-	@bash .ci/test.sh ruff lint
+	@$(RUN) -s lint ansible-lint extra-checks docs-check
 
 build:
-	@bash .ci/test.sh extra
+	@$(RUN) -s build docs-html changelog ee importer
 
-venv:
-	@bash -c 'source .ci/lib.sh && cc_bootstrap && echo "$$VENV"'
+docs:
+	@$(RUN) -s docs-html -- $(CURDIR)/build/docs
+
+list:
+	@$(RUN) --list
 
 format:
-	@bash -c 'source .ci/lib.sh && cc_bootstrap >/dev/null && ruff check --fix . && ruff format .'
+	@CI=false $(RUN) -s formatters
 
 clean:
 	rm -rf tests/output tests/integration/inventory .ansible collections build .pytest_cache .ruff_cache importer_result.json

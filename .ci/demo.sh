@@ -1,16 +1,13 @@
 #!/usr/bin/env bash
-# `make demo` (the README's first command): start the bundled Tencent SSL API emulator with its sample
-# certificates, run the playbooks of docs/examples/ against it, stop it. Offline; nothing but PyPI needed.
-# The playbooks read credentials and endpoint from the environment only, so the same files run
-# against the real API with real TENCENTCLOUD_* values.
+# `make demo` (the README's first command) runs this in nox's demo session, which provides a venv with the pinned
+# ansible-core and the collection laid out under ANSIBLE_COLLECTIONS_PATH: start the bundled Tencent SSL API emulator
+# with its sample certificates, run the playbooks of docs/examples/ against it, stop it. Offline.
+# The playbooks read credentials and endpoint from the environment only, so the same files run against the real
+# API with real TENCENTCLOUD_* values.
 set -euo pipefail
 
-# shellcheck source=SCRIPTDIR/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-
-cc_bootstrap >/dev/null
+COLL="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEMO_WORK="$(mktemp -d "${TMPDIR:-/tmp}/cloudcert-demo.XXXXXX")"
-cc_layout "$DEMO_WORK"
 # shellcheck source=../tests/integration/targets/setup_emulator/emulator.sh
 source "$COLL/tests/integration/targets/setup_emulator/emulator.sh"
 trap 'cleanup_emulator; rm -rf "$DEMO_WORK"' EXIT

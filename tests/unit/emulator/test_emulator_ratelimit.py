@@ -55,9 +55,10 @@ def test_eleventh_request_within_a_second_is_throttled(client, emulator):
 
 
 def test_ten_per_second_are_accepted(client):
-    start = time.monotonic()
     assert [client.code("DescribeCertificate", PARAMS) for _n in range(10)] == [None] * 10
-    time.sleep(max(0.0, 1.05 - (time.monotonic() - start)))
+    # Counted from the last answer, not from before the first request: on a loaded machine the emulator may log the
+    # first arrivals well after the client sent them, and a window counted from the client's start would still hold them.
+    time.sleep(1.05)
     assert [client.code("DescribeCertificate", PARAMS) for _n in range(10)] == [None] * 10
 
 

@@ -17,7 +17,7 @@ _rulebook_python() {  # a working python3.12 (pyenv shims on PATH may exist and 
   for candidate in $(find "${PYENV_ROOT:-$HOME/.pyenv}/versions" -maxdepth 3 -path '*/3.12.*/bin/python3.12' 2>/dev/null | sort -rV) \
       "$(command -v python3.12 || true)" /usr/local/bin/python3.12 /usr/bin/python3.12; do
     if [ -n "$candidate" ] && "$candidate" -c 'import sys' >/dev/null 2>&1; then
-      echo "$candidate"
+      readlink -f "$candidate"  # never a link that may go away (a venv made through it would break)
       return 0
     fi
   done
@@ -33,11 +33,15 @@ rulebook_venv() {
   mkdir -p "$cache"
   (
     flock 7
-    if [ "$(cat "$RULEBOOK_VENV/.cloudcert-ready" 2>/dev/null)" != "$key" ]; then
+    # rebuilt when unfinished, of other pins, or broken (its interpreter no longer runs, or lacks what it needs)
+    if [ "$(cat "$RULEBOOK_VENV/.cloudcert-ready" 2>/dev/null)" != "$key" ] ||
+      ! env -u PYTHONPATH "$RULEBOOK_VENV/bin/python" -c 'import ansible, ansible_rulebook, requests' >/dev/null 2>&1; then
       echo "ansible-rulebook: installing ${RULEBOOK_PINS[*]} into $RULEBOOK_VENV (once per machine)" >&2
       rm -rf "$RULEBOOK_VENV"
       "$python" -m venv "$RULEBOOK_VENV" >&2 || exit 1
-      "$RULEBOOK_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${RULEBOOK_PINS[@]}" 2>&1 | grep -v -e 'is ignored' -e '^$' >&2
+      # Without PYTHONPATH: inside an integration target it holds ansible-test's copy of ansible with a generated
+      # dist-info, so pip would take ansible-core as installed and leave it out of the venv.
+      env -u PYTHONPATH "$RULEBOOK_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${RULEBOOK_PINS[@]}" 2>&1 | grep -v -e 'is ignored' -e '^$' >&2
       [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "ansible-rulebook: pip install failed" >&2; exit 1; }
       printf '%s\n' "$key" >"$RULEBOOK_VENV/.cloudcert-ready"
       echo "ansible-rulebook: venv ready in $((SECONDS - t0))s" >&2

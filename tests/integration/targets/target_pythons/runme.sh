@@ -14,14 +14,15 @@ source ../setup_emulator/emulator.sh
 
 VENVS="${CLOUDCERT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cloudcert-tencent}/target-pythons"
 
-real_python() { # real_python X.Y -> path of a working pythonX.Y
+real_python() { # real_python X.Y -> resolved path of a working pythonX.Y
   local candidate
-  # pyenv shims on PATH may exist yet fail ("command not found"), so try each candidate for real.
+  # pyenv shims on PATH may exist yet fail ("command not found"), so try each candidate for real. The path is resolved:
+  # a venv made through a link (the harness' pybin) would break when that link goes.
   for candidate in "$(command -v "python$1" || true)" \
     $(find "${PYENV_ROOT:-$HOME/.pyenv}/versions" -maxdepth 3 -path "*/$1.*/bin/python$1" 2>/dev/null | sort -rV) \
     "/usr/bin/python$1"; do
     if [ -n "$candidate" ] && "$candidate" -c 'import sys' >/dev/null 2>&1; then
-      echo "$candidate"
+      readlink -f "$candidate"
       return 0
     fi
   done
@@ -33,12 +34,16 @@ target_venv() { # target_venv X.Y NAME PIP_ARG... -> python of a cached venv NAM
   local version="$1" venv="$VENVS/$2" spec real
   shift 2
   spec="$version $*"
-  # the spec is the cache key: changed pins give a new venv, never a stale one
-  if [ "$(cat "$venv/.cloudcert-spec" 2>/dev/null)" != "$spec" ] || ! "$venv/bin/python" -c 'import sys' 2>/dev/null; then
+  # the spec is the cache key: changed pins give a new venv, never a stale one; a venv whose interpreter no longer runs
+  # or that lacks a requested distribution is broken and rebuilt
+  if [ "$(cat "$venv/.cloudcert-spec" 2>/dev/null)" != "$spec" ] ||
+    ! env -u PYTHONPATH "$venv/bin/python" -c 'import importlib.metadata as m, re, sys; [m.version(re.split("[<>=!]", a)[0]) for a in sys.argv[1:]]' "$@" 2>/dev/null; then
     real="$(real_python "$version")"
     rm -rf "$venv"
     "$real" -m venv "$venv" >&2
-    if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check "$@" >"$venv.pip.log" 2>&1; then
+    # Without PYTHONPATH: ansible-test points it at its copy of ansible with a generated dist-info, so pip would take
+    # ansible-core as installed and leave it out of the venv.
+    if ! env -u PYTHONPATH "$venv/bin/python" -m pip install -q --disable-pip-version-check "$@" >"$venv.pip.log" 2>&1; then
       grep -v 'is ignored' "$venv.pip.log" >&2
       echo "pip install $* into $venv failed" >&2
       return 1
@@ -78,9 +83,13 @@ import json, sys
 from tests.emulator import keys
 json.dump({"demo_secret_id": keys.DEMO_SECRET_ID, "demo_secret_key": keys.DEMO_SECRET_KEY}, sys.stdout)') >"$KEYS_FILE"
 
-# A Python without requests: the module must say so in one actionable sentence.
+# A Python without requests: the module must say so in one actionable sentence. Rebuilt whenever its interpreter
+# does not run (venv over a broken venv leaves it broken).
 bare="$VENVS/bare"
-[ -x "$bare/bin/python" ] || "$(real_python 3.13)" -m venv --without-pip "$bare"
+if ! "$bare/bin/python" -c 'import sys' >/dev/null 2>&1; then
+  rm -rf "$bare"
+  "$(real_python 3.13)" -m venv --without-pip "$bare"
+fi
 ansible-playbook -i localhost, -e "endpoint=$EMULATOR_URL" -e "@$KEYS_FILE" -e "bare_python=$bare/bin/python" play_no_requests.yml
 
 py39="$(target_venv 3.9 py3.9 requests)"
