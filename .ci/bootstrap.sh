@@ -8,8 +8,9 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache="${CLOUDCERT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cloudcert-tencent}"
-mkdir -p "$cache"
+mkdir -p "$cache/tmp"
 cache="$(cd "$cache" && pwd -P)"
+export TMPDIR="$cache/tmp"  # even venv's ensurepip writes temporary files
 
 # A working python3.12 by its real path: a pyenv shim on PATH may exist and fail ("command not found") unless 3.12 is
 # the active pyenv version, and a venv made from a symlink that goes away later is broken.

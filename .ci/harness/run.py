@@ -24,6 +24,9 @@ from harness import pythons, results  # noqa: E402  (the harness package is foun
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Variables that would send a tool's state outside the cache, or point a target at the caller's caches.
 DROPPED = ("CLOUDCERT_CACHE", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_RUNTIME_DIR", "PYENV_VERSION", "VIRTUAL_ENV")
+# multiprocessing (ansible-core's local RPC server) puts AF_UNIX sockets (at most 107 bytes of path) in TMPDIR,
+# about 40 characters below it.
+MAX_TMPDIR = 64
 # Arguments that make nox list or explain instead of running sessions: no summary then.
 INFORMATIONAL = {"-l", "--list", "--list-sessions", "-h", "--help", "--usage", "--version"}
 
@@ -40,6 +43,8 @@ def isolated_environment(cache: str, run_dir: str) -> dict[str, str]:
         # the harness venv last: antsibull-nox's lint sessions run ansible-galaxy from PATH, outside their own venvs
         PATH=os.pathsep.join([pybin, env.get("PATH", os.defpath), os.path.dirname(sys.executable)]),
         PYENV_ROOT=pythons.pyenv_root(),
+        # A local connection expands ~ in remote_tmp through the passwd entry (~root), not HOME.
+        ANSIBLE_REMOTE_TMP=os.path.join(home, ".ansible", "tmp"),
         # antsibull-nox's formatters check instead of rewriting files when CI is "true"; `make format` passes false.
         CI=os.environ.get("CI", "true"),
         # No collection dependency may be fetched (Galaxy is unreachable): fail at once instead.
@@ -73,6 +78,10 @@ def main(args: list[str]) -> int:
     os.makedirs(tmp_root, exist_ok=True)
     sweep_old_runs(tmp_root)
     run_dir = tempfile.mkdtemp(prefix="run-", dir=tmp_root)
+    if len(run_dir) > MAX_TMPDIR:
+        shutil.rmtree(run_dir)
+        run_dir = tempfile.mkdtemp(prefix="cloudcert-run-", dir="/tmp")
+        print("run: the cache path is too long for sockets in TMPDIR; temporary files go to %s (removed at the end)" % run_dir)
     try:
         env = isolated_environment(cache, run_dir)
         nox = [sys.executable, "-m", "nox", "--noxfile", os.path.join(REPO, "noxfile.py"), "--envdir", os.path.join(cache, "nox")]

@@ -6,13 +6,24 @@ Under plain pytest, the parent of ``ansible_collections/`` is put on ``sys.path`
 module_utils) and the plugin loader is initialised with it (needed by ``lookup_loader.get()`` etc.).
 """
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 
-# The machine-wide rate limit state of the tests' clients goes to a private directory of this run,
-# not into the user's ~/.cache or runtime directory.
-os.environ.setdefault("CLOUDCERT_TENCENT_RATELIMIT_DIR", tempfile.mkdtemp(prefix="cloudcert-ratelimit-"))
+# ansible-test runs the tests without the caller's TMPDIR, so temporary files (pytest's tmp_path, the emulators' and
+# clients' files, subprocesses) go to tests/output/.tmp beside ansible-test's own instead of the machine's /tmp.
+if not os.environ.get("TMPDIR"):
+    os.environ["TMPDIR"] = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "output", ".tmp")
+    os.makedirs(os.environ["TMPDIR"], exist_ok=True)
+    tempfile.tempdir = None  # gettempdir() looks again
+
+# The machine-wide rate limit state of the tests' clients goes to a private directory of this process,
+# not into the user's ~/.cache or runtime directory, and goes away with it.
+if "CLOUDCERT_TENCENT_RATELIMIT_DIR" not in os.environ:
+    os.environ["CLOUDCERT_TENCENT_RATELIMIT_DIR"] = tempfile.mkdtemp(prefix="cloudcert-ratelimit-")
+    atexit.register(shutil.rmtree, os.environ["CLOUDCERT_TENCENT_RATELIMIT_DIR"], True)
 
 if "ansible_pytest_collections" not in os.environ.get("PYTEST_PLUGINS", ""):
     # abspath, not realpath: the layout may be reached through a symlink to ansible_collections.

@@ -48,6 +48,8 @@ rulebook_venv() {
     fi
   ) 7>"$RULEBOOK_VENV.lock" || return 1
   export PATH="$RULEBOOK_VENV/bin:$PATH" RULEBOOK_VENV
+  # The JVM that runs the rules would write /tmp/hsperfdata_$USER/<pid>, and the embedded one leaves it behind.
+  export JAVA_TOOL_OPTIONS="${JAVA_TOOL_OPTIONS:+$JAVA_TOOL_OPTIONS }-XX:-UsePerfData"
   if ! command -v java >/dev/null 2>&1 && [ -z "${JAVA_HOME:-}" ] && [ -d "$RULEBOOK_JDK" ]; then
     export JAVA_HOME="$RULEBOOK_JDK"
   fi

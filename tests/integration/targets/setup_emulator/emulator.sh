@@ -14,6 +14,9 @@ if [ ! -d "$COLLECTION_ROOT/tests/emulator" ]; then
 fi
 [ -d "$COLLECTION_ROOT/tests/emulator" ] || { echo "cannot find tests/emulator of cloudcert.tencent" >&2; exit 1; }
 EMULATOR_PYTHON="${ANSIBLE_TEST_PYTHON_INTERPRETER:-$(command -v python3)}"
+# Ansible's default remote_tmp ~/.ansible/tmp means the passwd home (~root) on a local connection; HOME is the
+# one ansible-test gives us (the harness points it into its cache).
+export ANSIBLE_REMOTE_TMP="${ANSIBLE_REMOTE_TMP:-$HOME/.ansible/tmp}"
 EMULATOR_DIR="$(mktemp -d "${TMPDIR:-/tmp}/cloudcert-emulator.XXXXXX")"
 EMULATOR_PID=""
 
