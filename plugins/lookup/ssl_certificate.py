@@ -16,6 +16,8 @@ description:
   - Results are cached on the controller for O(cache_ttl) seconds and shared by every task, host and fork of a run,
     so templating the same certificate on many hosts asks the API once.
   - Certificates of one call are fetched concurrently, never faster than O(rate_limit) requests per second.
+  - A keyword that is not one of the options below (for example a misspelt C(fiel=)) fails, naming it and the valid
+    keywords, before any API call.
 options:
   _terms:
     description:

@@ -16,6 +16,7 @@ task, host and fork of a run.
 from __future__ import annotations
 
 import copy
+import difflib
 import os
 from datetime import datetime, timezone
 
@@ -35,6 +36,7 @@ display = Display()
 OWN_OPTIONS = ("field", "on_missing", "cache_ttl", "cache_dir", "cache_clear")
 CREDENTIAL_OPTIONS = ("secret_id", "secret_key", "security_token")
 ALIASES = {"token": "security_token"}
+KEYWORDS = tuple(sorted(set(OPTION_NAMES + OWN_OPTIONS) | set(ALIASES)))
 MASKED_TEXT = "********"
 
 
@@ -53,6 +55,7 @@ class LookupOptions:
     """
 
     def __init__(self, plugin, *, variables, direct: dict) -> None:
+        check_keywords(direct)
         names = OPTION_NAMES + OWN_OPTIONS
         # ansible.cfg and defaults alone, to tell which values the variables set (and a key pair from
         # the variables from one from ansible.cfg).
@@ -92,6 +95,18 @@ class LookupOptions:
         found = [self.values.get(name) for name in SECRET_OPTIONS] + [self.configured.get(name) for name in SECRET_OPTIONS]
         found += [os.environ.get(env) for name in SECRET_OPTIONS for env in ENV_VARS[name]]
         return [value for value in found if isinstance(value, str) and len(value) >= 4]
+
+
+def check_keywords(direct: dict) -> None:
+    """Refuse keywords the lookup does not know: Ansible would drop them silently (a misspelt C(field) would return
+    the whole record)."""
+    unknown = sorted(set(direct) - set(KEYWORDS))
+    if unknown:
+        named = []
+        for keyword in unknown:
+            close = difflib.get_close_matches(str(keyword).lower(), KEYWORDS, n=1)
+            named.append("unknown keyword %r%s" % (keyword, " (did you mean %r?)" % close[0] if close else ""))
+        raise AnsibleLookupError("%s; valid keywords: %s" % ("; ".join(named), ", ".join(KEYWORDS)))
 
 
 def _template(templar, value):

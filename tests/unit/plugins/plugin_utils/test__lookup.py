@@ -558,3 +558,24 @@ def test_material_missing_and_unknown_subfield(run):
         run(["NoSuch01"], field="certificate_pem")
     with pytest.raises(AnsibleLookupError, match="unknown field 'fingerprints.md5'.*sha1, sha256"):
         run(["NoRm0001"], field="fingerprints.md5")
+
+
+@pytest.mark.parametrize("keyword", ["fiel", "role_arn", "Field"])
+def test_an_unknown_keyword_fails_naming_it_before_any_call(run, emulator, keyword):
+    with pytest.raises(AnsibleLookupError) as caught:
+        run(["NoRm0001"], **{keyword: "CertEndTime"})
+    message = str(caught.value)
+    assert "unknown keyword %r" % keyword in message
+    valid = message.split("valid keywords: ", 1)[1].split(", ")
+    assert {"field", "on_missing", "secret_id", "token"} <= set(valid)
+    assert emulator.count() == 0
+
+
+def test_a_misspelt_keyword_gets_a_suggestion(run):
+    with pytest.raises(AnsibleLookupError, match=r"unknown keyword 'fiel' \(did you mean 'field'\?\)"):
+        run(["NoRm0001"], fiel="CertEndTime")
+
+
+def test_the_alias_token_is_a_known_keyword(run):
+    record = run(["NoRm0001"], token=None)[0]
+    assert record["certificate_id"] == "NoRm0001"
