@@ -72,7 +72,10 @@ class ResponseError(TencentCloudError):
     """A well-formed envelope whose content cannot be used (e.g. a record that is not an object)."""
 
 
-_GRANT = "the key is valid but CAM denies this action: grant ssl:DescribeCertificate and ssl:DescribeCertificates to the key's user or role"
+_GRANT = "the key is valid but CAM denies this action: grant %s to the key's user or role"
+# Without the action (never the case for a failed call): the two permissions every read needs.
+_READ_PERMISSIONS = "ssl:DescribeCertificate and ssl:DescribeCertificates"
+_CAM_DENIED = ("AuthFailure.UnauthorizedOperation", "UnauthorizedOperation")
 _THROTTLED = (
     "the API kept throttling the requests (10 per second per action and account) for throttle_timeout seconds: "
     "other clients share the account's limit; raise throttle_timeout, lower rate_limit on every machine, or stagger the jobs"
@@ -86,8 +89,6 @@ _ADVICE = {
     "AuthFailure.TokenFailure": "security_token is invalid or expired: temporary keys need the token issued with them, and both expire together",
     "AuthFailure.InvalidAuthorization": "the Authorization header was rejected as malformed; please report this as a bug in cloudcert.tencent",
     "AuthFailure.MFAFailure": "the account requires MFA for this key",
-    "AuthFailure.UnauthorizedOperation": _GRANT,
-    "UnauthorizedOperation": _GRANT,
     "FailedOperation.AuthError": "the key may not read this certificate: check its CAM policy for ssl:DescribeCertificate and the certificate's project",
     "FailedOperation.NoProjectPermission": "the key has no permission on the certificate's project",
     "FailedOperation.CertificateNotFound": "the certificate does not exist or this account cannot see it",
@@ -107,7 +108,10 @@ def describe_failure(error: TencentCloudError, *, subject: str | None = None) ->
     head = " ".join(p for p in (error.action, "for " + subject if subject else None) if p) if error.action else None
     if isinstance(error, ApiError):
         family = error.code.split(".")[0] if error.code else ""
-        advice = _ADVICE.get(error.code or "") or _ADVICE.get(family) or "the API refused the request"
+        if error.code in _CAM_DENIED or family == "UnauthorizedOperation":
+            advice = _GRANT % ("ssl:" + error.action if error.action else _READ_PERMISSIONS)
+        else:
+            advice = _ADVICE.get(error.code or "") or _ADVICE.get(family) or "the API refused the request"
         parts.append("%s failed: %s" % (head or "the API call", advice))
         if error.api_message:
             parts.append("(server said: %s)" % error.api_message)
