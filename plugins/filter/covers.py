@@ -73,18 +73,9 @@ _value:
   type: bool
 """
 
-from ansible.errors import AnsibleFilterError
-from ansible_collections.cloudcert.tencent.plugins.plugin_utils._names import CoverageInputError
-from ansible_collections.cloudcert.tencent.plugins.plugin_utils._names import covers as _covers
-
-
-def covers(value, hosts) -> bool:
-    try:
-        return _covers(value, hosts)
-    except CoverageInputError as error:
-        raise AnsibleFilterError("cloudcert.tencent.covers: %s" % error) from None
+from ansible_collections.cloudcert.tencent.plugins.plugin_utils._names import covers_in_template
 
 
 class FilterModule:
     def filters(self) -> dict:
-        return {"covers": covers}
+        return {"covers": covers_in_template}

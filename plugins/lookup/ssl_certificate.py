@@ -82,8 +82,8 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
-  - cloudcert.tencent.connection
-  - cloudcert.tencent.connection.PLUGINS
+  - cloudcert.tencent._connection
+  - cloudcert.tencent._connection.PLUGINS
 notes:
   - "The cache holds no secret: each file is named by a SHA-256 over the key id, a SHA-256 of the secret key, the
     endpoint, the language and the certificate id, and records carry the key password masked. With O(cvm_role) the

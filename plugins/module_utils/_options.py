@@ -7,7 +7,7 @@
 
 Options arrive as a plain dict (``module.params`` or the lookup's ``get_option`` values), so this
 code serves both front ends without knowing either (the hashi_vault "option adapter" idea).
-The documentation of these options lives once, in ``plugins/doc_fragments/connection.py``; a unit
+The documentation of these options lives once, in ``plugins/doc_fragments/_connection.py``; a unit
 test keeps the two in step.
 """
 
@@ -36,7 +36,7 @@ OPTION_NAMES = (
 
 
 def connection_argument_spec() -> dict:
-    """The module argspec for the shared options (mirrors doc_fragments/connection.py)."""
+    """The module argspec for the shared options (mirrors doc_fragments/_connection.py)."""
     return {
         "secret_id": {"type": "str", "no_log": False},
         "secret_key": {"type": "str", "no_log": True},

@@ -58,7 +58,7 @@ _MAX_STARTS = 1000
 _MAX_STATE_BYTES = 64 * 1024
 
 
-class StateUnusable(Exception):
+class StateFileError(Exception):
     """The shared state cannot be used safely; the caller falls back to its in-process state."""
 
 
@@ -234,25 +234,25 @@ class FileState:
                 os.ftruncate(fd, len(data))
                 return result
             except OSError as exc:
-                raise StateUnusable(_why(exc)) from None
+                raise StateFileError(_why(exc)) from None
             finally:
                 # Unlock explicitly: a child forked meanwhile would hold a copy of the descriptor.
                 with contextlib.suppress(OSError):
                     fcntl.flock(fd, fcntl.LOCK_UN)
                 os.close(fd)
-        raise StateUnusable("it keeps being removed")
+        raise StateFileError("it keeps being removed")
 
     def _open_locked(self) -> int:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o600)
         except OSError as exc:
-            raise StateUnusable(_why(exc)) from None
+            raise StateFileError(_why(exc)) from None
         try:
             _check_owned_file(fd)
             self._lock(fd)
-        except (OSError, StateUnusable) as exc:
+        except (OSError, StateFileError) as exc:
             os.close(fd)
-            raise exc if isinstance(exc, StateUnusable) else StateUnusable(_why(exc)) from None
+            raise exc if isinstance(exc, StateFileError) else StateFileError(_why(exc)) from None
         return fd
 
     def _lock(self, fd: int) -> None:
@@ -265,7 +265,7 @@ class FileState:
                 return
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise StateUnusable("its lock was held for more than %.0fs" % self._lock_wait) from None
+                    raise StateFileError("its lock was held for more than %.0fs" % self._lock_wait) from None
                 time.sleep(pause)
                 pause = min(pause * 2, 0.01)
 
@@ -288,10 +288,10 @@ class FileState:
 def _check_owned_file(fd: int) -> None:
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
-        raise StateUnusable("it is not a regular file")
+        raise StateFileError("it is not a regular file")
     if info.st_uid != os.getuid():
         # Another user's file could be used to slow us down or to learn our request times.
-        raise StateUnusable("it belongs to another user")
+        raise StateFileError("it belongs to another user")
     if info.st_mode & 0o077:
         os.fchmod(fd, 0o600)
 
@@ -326,21 +326,21 @@ def sweep_stale(directory: str, *, now: float, stale_after: float = STALE_AFTER)
 
 
 def prepare_directory(directory: str) -> None:
-    """Create the state directory owner-only, or raise StateUnusable when it cannot be trusted."""
+    """Create the state directory owner-only, or raise StateFileError when it cannot be trusted."""
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
         info = os.lstat(directory)
     except OSError as exc:
-        raise StateUnusable(_why(exc)) from None
+        raise StateFileError(_why(exc)) from None
     if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
-        raise StateUnusable("it is not a plain directory")
+        raise StateFileError("it is not a plain directory")
     if info.st_uid != os.getuid():
-        raise StateUnusable("it belongs to another user")
+        raise StateFileError("it belongs to another user")
     if info.st_mode & 0o077:
         try:
             os.chmod(directory, 0o700)
         except OSError as exc:
-            raise StateUnusable(_why(exc)) from None
+            raise StateFileError(_why(exc)) from None
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -402,7 +402,7 @@ class SharedRateLimiter:
                 prepare_directory(directory)
                 self._directory_ok = True
                 sweep_stale(directory, now=time.time())
-            except StateUnusable as exc:
+            except StateFileError as exc:
                 self._directory_ok = False
                 self._tell("the rate-limit directory %s cannot be used (%s)" % (directory, exc))
         if not self._directory_ok:
@@ -414,7 +414,7 @@ class SharedRateLimiter:
         state = self._state_for(action)
         try:
             return state.transact(change)
-        except StateUnusable as exc:
+        except StateFileError as exc:
             fallback = MemoryState()
             with self._lock:
                 self._states[action] = fallback

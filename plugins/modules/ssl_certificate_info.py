@@ -80,8 +80,8 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
-  - cloudcert.tencent.connection
-  - cloudcert.tencent.attributes
+  - cloudcert.tencent._connection
+  - cloudcert.tencent._attributes
 seealso:
   - plugin: cloudcert.tencent.ssl_certificate
     plugin_type: lookup

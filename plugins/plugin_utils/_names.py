@@ -122,3 +122,14 @@ def covers(value, hosts) -> bool:
     names = names_of(value)
     wanted = hosts_of(hosts)
     return all(any(matches(name, host) for name in names) for host in wanted)
+
+
+def covers_in_template(value, hosts) -> bool:
+    """covers() for the filter and the test plugin: bad input fails the template with the reason."""
+    # Imported here: everything above is pure and runs without Ansible.
+    from ansible.errors import AnsibleFilterError
+
+    try:
+        return covers(value, hosts)
+    except CoverageInputError as error:
+        raise AnsibleFilterError("cloudcert.tencent.covers: %s" % error) from None

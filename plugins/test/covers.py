@@ -46,9 +46,9 @@ _value:
   type: bool
 """
 
-from ansible_collections.cloudcert.tencent.plugins.filter.covers import covers
+from ansible_collections.cloudcert.tencent.plugins.plugin_utils._names import covers_in_template
 
 
 class TestModule:
     def tests(self) -> dict:
-        return {"covers": covers}
+        return {"covers": covers_in_template}

@@ -21,7 +21,7 @@ from ansible_collections.cloudcert.tencent.plugins.module_utils._environment imp
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 CREDENTIAL_TYPE = os.path.join(ROOT, "docs", "awx", "credential_type.yml")
-FRAGMENT = os.path.join(ROOT, "plugins", "doc_fragments", "connection.py")
+FRAGMENT = os.path.join(ROOT, "plugins", "doc_fragments", "_connection.py")
 CREATE_PLAYBOOK = os.path.join(ROOT, "docs", "awx", "create_credential_type.yml")
 
 SECRET_FIELDS = set(SECRET_OPTIONS)
@@ -44,7 +44,7 @@ def _fragment_docs() -> dict[str, dict]:
                     for target in item.targets:
                         if isinstance(target, ast.Name):
                             found[target.id] = yaml.safe_load(item.value.value)
-    assert "DOCUMENTATION" in found and "PLUGINS" in found, "connection.py lost DOCUMENTATION or PLUGINS"
+    assert "DOCUMENTATION" in found and "PLUGINS" in found, "_connection.py lost DOCUMENTATION or PLUGINS"
     return found
 
 

@@ -39,7 +39,7 @@ description:
 author:
   - cloudcert maintainers (@cloudcert)
 extends_documentation_fragment:
-  - cloudcert.tencent.connection
+  - cloudcert.tencent._connection
 options:
   certificate_ids:
     description:
@@ -129,7 +129,7 @@ class SourceArgumentError(ValueError):
     """Arguments that cannot work; str() is the message ansible-rulebook prints."""
 
 
-class SourceFailure(RuntimeError):
+class SourceError(RuntimeError):
     """The first poll failed (credentials, permission, network...); str() names the API error code."""
 
 
@@ -314,7 +314,7 @@ async def main(queue, args: dict) -> None:
         # Reading profile files (and a CVM role) may block: not on the event loop.
         client = await asyncio.to_thread(_connect, settings)
     except errors.TencentCloudError as error:
-        raise SourceFailure("cloudcert.tencent.certificate_expiry: %s" % errors.describe_failure(error)) from None
+        raise SourceError("cloudcert.tencent.certificate_expiry: %s" % errors.describe_failure(error)) from None
     tracker = ExpiryTracker(settings.within_days)
     loop = asyncio.get_running_loop()
     try:
@@ -326,7 +326,7 @@ async def main(queue, args: dict) -> None:
                 text = errors.describe_failure(error)
                 if not tracker.polled:
                     # Nothing ever worked: a typo in the endpoint or a revoked key looks like an outage, so stop and say so.
-                    raise SourceFailure("cloudcert.tencent.certificate_expiry: the first poll failed: %s" % text) from None
+                    raise SourceError("cloudcert.tencent.certificate_expiry: the first poll failed: %s" % text) from None
                 LOGGER.warning("cloudcert.tencent.certificate_expiry: poll failed, states kept, next poll in %gs: %s", settings.interval, text)
             else:
                 for event in tracker.update(records, missing):

@@ -10,7 +10,9 @@ from ansible.errors import AnsibleError, AnsibleFilterError
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import filter_loader
 from ansible.template import Templar
-from ansible_collections.cloudcert.tencent.plugins.filter.covers import FilterModule, covers
+from ansible_collections.cloudcert.tencent.plugins.filter.covers import FilterModule
+from ansible_collections.cloudcert.tencent.plugins.plugin_utils._names import covers_in_template as covers
+from ansible_collections.cloudcert.tencent.plugins.test.covers import TestModule
 from ansible_collections.cloudcert.tencent.tests.unit.compat import trust_as_template
 
 RECORD = {
@@ -26,7 +28,9 @@ def render(template: str, **variables):
 
 
 def test_registered_name():
+    # the filter and the test are the same function, from plugin_utils (neither front end imports the other)
     assert FilterModule().filters()["covers"] is covers
+    assert TestModule().tests()["covers"] is covers
     assert filter_loader.get("cloudcert.tencent.covers") is not None
 
 
@@ -59,3 +63,5 @@ def test_bad_input_is_a_filter_error():
         covers(RECORD, [])
     with pytest.raises(AnsibleError, match="expected a certificate record"):
         render("{{ 42 | cloudcert.tencent.covers('example.com') }}")
+    with pytest.raises(AnsibleError, match="expected a certificate record"):
+        render("{{ 42 is cloudcert.tencent.covers('example.com') }}")

@@ -10,7 +10,7 @@ import re
 import pytest
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible_collections.cloudcert.tencent.plugins.doc_fragments.connection import ModuleDocFragment
+from ansible_collections.cloudcert.tencent.plugins.doc_fragments._connection import ModuleDocFragment
 from ansible_collections.cloudcert.tencent.plugins.module_utils import _credentials
 from ansible_collections.cloudcert.tencent.plugins.module_utils._client import DEFAULT_ENDPOINT, LANGUAGES
 from ansible_collections.cloudcert.tencent.plugins.module_utils._environment import ENV_VARS, LATE_BOUND

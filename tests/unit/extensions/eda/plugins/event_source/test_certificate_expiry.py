@@ -15,7 +15,7 @@ import sys
 import pytest
 import yaml
 from ansible_collections.cloudcert.tencent.extensions.eda.plugins.event_source import certificate_expiry as source
-from ansible_collections.cloudcert.tencent.plugins.doc_fragments.connection import ModuleDocFragment
+from ansible_collections.cloudcert.tencent.plugins.doc_fragments._connection import ModuleDocFragment
 from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import selection_argument_spec
 from ansible_collections.cloudcert.tencent.plugins.module_utils._options import OPTION_NAMES, connection_argument_spec
 from ansible_collections.cloudcert.tencent.tests.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, DENIED_SECRET_ID, DENIED_SECRET_KEY, KEY_PASSWORD
@@ -111,7 +111,7 @@ def test_missing_ids_on_the_first_poll_warn_and_count_as_gone(caplog):
 def test_documentation_matches_the_argument_spec():
     doc = yaml.safe_load(source.DOCUMENTATION)
     assert doc["name"] == "certificate_expiry"
-    assert doc["extends_documentation_fragment"] == ["cloudcert.tencent.connection"]
+    assert doc["extends_documentation_fragment"] == ["cloudcert.tencent._connection"]
     fragment = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
     assert set(fragment) == set(OPTION_NAMES) == set(connection_argument_spec())
     own = dict(selection_argument_spec(), **source.SOURCE_ARGUMENT_SPEC)
@@ -160,7 +160,7 @@ def test_defaults_and_environment_fallbacks_are_the_modules(monkeypatch):
 )
 def test_bad_arguments_stop_before_any_request(emulator, args, words):
     full = dict(args_for(emulator, once=True), **args) if isinstance(args, dict) else args
-    with pytest.raises((source.SourceArgumentError, source.SourceFailure)) as info:
+    with pytest.raises((source.SourceArgumentError, source.SourceError)) as info:
         asyncio.run(source.main(ListQueue(), full))
     assert words in str(info.value)
     assert str(info.value).startswith("cloudcert.tencent.certificate_expiry: ")
@@ -226,7 +226,7 @@ def test_credentials_from_the_environment(emulator, monkeypatch):
 
 
 def test_no_credentials(emulator):
-    with pytest.raises(source.SourceFailure) as info:
+    with pytest.raises(source.SourceError) as info:
         asyncio.run(source.main(ListQueue(), {"endpoint": emulator.url, "once": True}))
     assert "no Tencent Cloud credentials found" in str(info.value) and "TENCENTCLOUD_SECRET_ID" in str(info.value)
     assert emulator.requests == []
@@ -240,7 +240,7 @@ def test_no_credentials(emulator):
     ],
 )
 def test_auth_errors_stop_the_source_with_the_code(emulator, keys, code):
-    with pytest.raises(source.SourceFailure) as info:
+    with pytest.raises(source.SourceError) as info:
         asyncio.run(source.main(ListQueue(), dict(args_for(emulator, once=True, interval=0.01), **keys)))
     assert code in str(info.value) and "the first poll failed" in str(info.value)
     assert keys["secret_key"] not in str(info.value)
@@ -249,7 +249,7 @@ def test_auth_errors_stop_the_source_with_the_code(emulator, keys, code):
 
 def test_a_first_poll_that_fails_for_any_reason_stops_the_source(emulator):
     emulator.add_fault("internal_error", count=-1)
-    with pytest.raises(source.SourceFailure) as info:
+    with pytest.raises(source.SourceError) as info:
         asyncio.run(source.main(ListQueue(), args_for(emulator, interval=0.01)))
     assert "InternalError" in str(info.value)
 
