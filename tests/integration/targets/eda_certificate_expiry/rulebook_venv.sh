@@ -38,10 +38,12 @@ rulebook_venv() {
       ! env -u PYTHONPATH "$RULEBOOK_VENV/bin/python" -c 'import ansible, ansible_rulebook, requests' >/dev/null 2>&1; then
       echo "ansible-rulebook: installing ${RULEBOOK_PINS[*]} into $RULEBOOK_VENV (once per machine)" >&2
       rm -rf "$RULEBOOK_VENV"
-      "$python" -m venv "$RULEBOOK_VENV" >&2 || exit 1
+      # venv's ensurepip and pip leave temporary files (an extracted CA bundle) behind: keep them in the cache.
+      mkdir -p "$cache/tmp"
+      TMPDIR="$cache/tmp" "$python" -m venv "$RULEBOOK_VENV" >&2 || exit 1
       # Without PYTHONPATH: inside an integration target it holds ansible-test's copy of ansible with a generated
       # dist-info, so pip would take ansible-core as installed and leave it out of the venv.
-      env -u PYTHONPATH "$RULEBOOK_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${RULEBOOK_PINS[@]}" 2>&1 | grep -v -e 'is ignored' -e '^$' >&2
+      env -u PYTHONPATH TMPDIR="$cache/tmp" "$RULEBOOK_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${RULEBOOK_PINS[@]}" 2>&1 | grep -v -e 'is ignored' -e '^$' >&2
       [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "ansible-rulebook: pip install failed" >&2; exit 1; }
       printf '%s\n' "$key" >"$RULEBOOK_VENV/.cloudcert-ready"
       echo "ansible-rulebook: venv ready in $((SECONDS - t0))s" >&2

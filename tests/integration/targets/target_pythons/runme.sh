@@ -13,6 +13,8 @@ cd "$(dirname "$0")"
 source ../setup_emulator/emulator.sh
 
 VENVS="${CLOUDCERT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cloudcert-tencent}/target-pythons"
+# venv's ensurepip and pip leave temporary files (an extracted CA bundle) behind: keep them beside the venvs.
+mkdir -p "$VENVS/tmp"
 
 real_python() { # real_python X.Y -> resolved path of a working pythonX.Y
   local candidate
@@ -40,10 +42,10 @@ target_venv() { # target_venv X.Y NAME PIP_ARG... -> python of a cached venv NAM
     ! env -u PYTHONPATH "$venv/bin/python" -c 'import importlib.metadata as m, re, sys; [m.version(re.split("[<>=!]", a)[0]) for a in sys.argv[1:]]' "$@" 2>/dev/null; then
     real="$(real_python "$version")"
     rm -rf "$venv"
-    "$real" -m venv "$venv" >&2
+    TMPDIR="$VENVS/tmp" "$real" -m venv "$venv" >&2
     # Without PYTHONPATH: ansible-test points it at its copy of ansible with a generated dist-info, so pip would take
     # ansible-core as installed and leave it out of the venv.
-    if ! env -u PYTHONPATH "$venv/bin/python" -m pip install -q --disable-pip-version-check "$@" >"$venv.pip.log" 2>&1; then
+    if ! env -u PYTHONPATH TMPDIR="$VENVS/tmp" "$venv/bin/python" -m pip install -q --disable-pip-version-check "$@" >"$venv.pip.log" 2>&1; then
       grep -v 'is ignored' "$venv.pip.log" >&2
       echo "pip install $* into $venv failed" >&2
       return 1
@@ -88,7 +90,7 @@ json.dump({"demo_secret_id": keys.DEMO_SECRET_ID, "demo_secret_key": keys.DEMO_S
 bare="$VENVS/bare"
 if ! "$bare/bin/python" -c 'import sys' >/dev/null 2>&1; then
   rm -rf "$bare"
-  "$(real_python 3.13)" -m venv --without-pip "$bare"
+  TMPDIR="$VENVS/tmp" "$(real_python 3.13)" -m venv --without-pip "$bare"
 fi
 ansible-playbook -i localhost, -e "endpoint=$EMULATOR_URL" -e "@$KEYS_FILE" -e "bare_python=$bare/bin/python" play_no_requests.yml
 
