@@ -66,7 +66,7 @@ options:
       - Directory of the cache on the controller. Defaults to C($XDG_CACHE_HOME/cloudcert.tencent/lookup),
         or C(~/.cache/cloudcert.tencent/lookup) when E(XDG_CACHE_HOME) is not set.
       - It is created with mode C(0700), its files with C(0600); looser modes are tightened. A directory owned by another
-        user is not used (the lookup then works without cache and warns).
+        user, or that is a symbolic link, is not used (the lookup then works without cache and warns).
     type: path
     env:
       - name: CLOUDCERT_TENCENT_CACHE_DIR

@@ -3,101 +3,32 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
 # This file is PRIVATE to the cloudcert.tencent collection: it may change or go away without notice.
-"""HTTP client for the Tencent Cloud SSL API: signed JSON POSTs over one pooled ``requests`` session.
+"""A Tencent Cloud API 3.0 client for any service: signed JSON POSTs, the answer envelope, retries, and the
+machine-wide rate limit, over the paced transport of ``_transport.py``.
 
-The client raises the collection's errors and never prints: front ends decide what a person sees.
-It knows nothing of Ansible beyond running on a target (no controller imports).
+A service is its facts (``_ssl.SSL``: name, version, default endpoint, actions, answer filter); ``connect()``
+assembles a client for one. The client raises the collection's errors and never prints: front ends decide what
+a person sees. It knows nothing of Ansible beyond running on a target (no controller imports).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 import time
-import traceback
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from ansible_collections.cloudcert.tencent.plugins.module_utils import _signer
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ApiError, ConfigurationError, TransportError
-from ansible_collections.cloudcert.tencent.plugins.module_utils._material import strip_private_keys
 from ansible_collections.cloudcert.tencent.plugins.module_utils._ratelimit import SharedRateLimiter
 from ansible_collections.cloudcert.tencent.plugins.module_utils._retry import DEFAULT_THROTTLE_TIMEOUT, call_with_retries, is_throttling
+from ansible_collections.cloudcert.tencent.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, Transport
 
-try:
-    import requests
-    from requests.adapters import HTTPAdapter
-
-    HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
-except ImportError:  # pragma: no cover - exercised by the sanity import test
-    HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR = traceback.format_exc()
-
-
-def _paced_pool_classes(limiter) -> dict:
-    """urllib3 pool classes whose connections take the rate-limit permit right before writing a request.
-
-    The server counts arrivals, so the permit is taken after the TCP and TLS handshakes of a new
-    connection and after requests has prepared the request: a handshake of several round trips
-    on the first burst cannot push those requests into the next second's window, and a busy
-    machine cannot bunch more than ``rate`` arrivals into one second. Retries pass here too.
-    The limit is per action, read from the ``X-TC-Action`` header the client sets.
-    """
-    from urllib3.connection import HTTPConnection, HTTPSConnection
-    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-
-    class _Paced:
-        def request(self, *args, **kwargs):
-            if getattr(self, "sock", None) is None:
-                self.connect()  # the pool has set the connect timeout on this connection already
-            limiter.acquire(_action_of(kwargs.get("headers", args[3] if len(args) > 3 else None)))
-            return super().request(*args, **kwargs)
-
-    http_conn = type("PacedHTTPConnection", (_Paced, HTTPConnection), {})
-    https_conn = type("PacedHTTPSConnection", (_Paced, HTTPSConnection), {})
-    return {
-        "http": type("PacedHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}),
-        "https": type("PacedHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}),
-    }
-
-
-def _action_of(headers) -> str | None:
-    """The X-TC-Action of a request's headers (urllib3 1.26 and 2.x pass them as given, any case)."""
-    for name, value in (headers or {}).items():
-        if name.lower() == "x-tc-action":
-            return value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
-    return None
-
-
-if HAS_REQUESTS:
-
-    class _PacedAdapter(HTTPAdapter):
-        """An adapter whose pools (direct and through proxies) pace requests with ``limiter``."""
-
-        def __init__(self, limiter, **kwargs) -> None:
-            self._pool_classes = _paced_pool_classes(limiter)
-            super().__init__(**kwargs)
-
-        def init_poolmanager(self, *args, **kwargs) -> None:
-            super().init_poolmanager(*args, **kwargs)
-            self.poolmanager.pool_classes_by_scheme = self._pool_classes
-
-        def proxy_manager_for(self, proxy, **proxy_kwargs):
-            manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-            manager.pool_classes_by_scheme = self._pool_classes
-            return manager
-
+__all__ = ["HAS_REQUESTS", "REQUESTS_IMPORT_ERROR", "ApiClient", "connect", "parse_endpoint", "parse_envelope"]
 
 COLLECTION_VERSION = "0.1.0"
 REQUEST_CLIENT = "ANSIBLE_CLOUDCERT_TENCENT_%s" % COLLECTION_VERSION
-SERVICE = "ssl"
-API_VERSION = "2019-12-05"
-DEFAULT_ENDPOINT = "ssl.intl.tencentcloudapi.com"
-LANGUAGES = ("en-US", "zh-CN")
-MAX_WORKERS = 32
 
 _HOST_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$|^\[[0-9a-f:.]+\]$")
 
@@ -135,13 +66,9 @@ def _html_title(text: str) -> str | None:
     return " ".join(match.group(1).split())[:120] if match else None
 
 
-# Answers of these actions carry private keys: no byte of an unusable answer is ever quoted, whole or cut.
-SECRET_BEARING_ACTIONS = frozenset({"DescribeCertificateDetail"})
-
-
-def _describe_body(text: str, action: str | None = None) -> str:
+def _describe_body(text: str, action: str | None = None, *, secret_bearing: bool = False) -> str:
     """A short, safe summary of an unusable response body for error messages."""
-    if action in SECRET_BEARING_ACTIONS:
+    if secret_bearing:
         return "a body of %d characters (not quoted: %s answers hold private keys)" % (len(text), action)
     title = _html_title(text)
     if title:
@@ -150,22 +77,34 @@ def _describe_body(text: str, action: str | None = None) -> str:
     return "%r" % snippet if snippet else "an empty body"
 
 
-def parse_envelope(*, status: int, body: bytes, action: str) -> dict:
-    """Turn one HTTP answer into the ``Response`` object, or raise ApiError/TransportError."""
+def parse_envelope(*, status: int, body: bytes, action: str, service=None) -> dict:
+    """Turn one HTTP answer of SERVICE's ACTION into the ``Response`` object, or raise ApiError/TransportError.
+
+    No byte of an unusable answer of a secret-bearing action is ever quoted, whole or cut; the service's
+    ``response_filter(data)`` sees the decoded answer before anything else does (the SSL service drops private keys
+    there). Without a service, nothing is filtered and short quotes are allowed.
+    """
+    entry = service.actions.get(action) if service is not None else None
+    secret_bearing = bool(entry and entry.secret_bearing)
+    response_filter = service.response_filter if service is not None else None
     text = body.decode("utf-8", errors="replace")
     if status != 200:
         raise TransportError(
-            "the endpoint answered HTTP %d with %s; a gateway or network problem, not an API answer" % (status, _describe_body(text, action)), action=action
+            "the endpoint answered HTTP %d with %s; a gateway or network problem, not an API answer"
+            % (status, _describe_body(text, action, secret_bearing=secret_bearing)),
+            action=action,
         )
     try:
         data = json.loads(text)
     except ValueError:
         raise TransportError(
-            "the endpoint answered HTTP 200 with a body that is not valid JSON (%s); it may be truncated or come from a proxy" % _describe_body(text, action),
+            "the endpoint answered HTTP 200 with a body that is not valid JSON (%s); it may be truncated or come from a proxy"
+            % _describe_body(text, action, secret_bearing=secret_bearing),
             action=action,
         ) from None
-    # Private keys are dropped on arrival, before anything (errors, normalising, caching, warnings) sees the answer.
-    response = strip_private_keys(data).get("Response") if isinstance(data, dict) else None
+    if response_filter is not None:
+        data = response_filter(data)
+    response = data.get("Response") if isinstance(data, dict) else None
     if not isinstance(response, dict):
         raise TransportError("the endpoint answered JSON without a 'Response' object; is the endpoint really a Tencent Cloud API?", action=action)
     error = response.get("Error")
@@ -178,78 +117,49 @@ def parse_envelope(*, status: int, body: bytes, action: str) -> dict:
 
 
 class ApiClient:
-    """One pooled session, signing, retries and a machine-wide rate limiter for one set of options.
+    """Calls the actions of one service: signing, the envelope, retries with backoff, and the limiter's feedback.
 
-    ``rate_limit_dir`` is where the machine-wide limiter keeps its state (default: the user's runtime
-    directory, see ``_ratelimit.default_state_dir``); ``shared_rate_limit=False`` paces this client alone.
-    ``note(text)`` receives diagnostics meant for high verbosity only (never a secret).
+    ``transport`` sends the bytes (paced by ``limiter``, which it was built with); ``note(text)`` receives
+    diagnostics meant for high verbosity only (never a secret).
     """
 
     def __init__(
         self,
         *,
+        service,
         credentials,
-        endpoint: str = DEFAULT_ENDPOINT,
+        transport: Transport,
+        limiter: SharedRateLimiter,
         region: str | None = None,
         language: str = "en-US",
-        timeout: float = 15.0,
-        validate_certs: bool = True,
-        ca_path: str | None = None,
         retries: int = 5,
-        rate_limit: float = 10.0,
         throttle_timeout: float = DEFAULT_THROTTLE_TIMEOUT,
-        rate_limit_dir: str | None = None,
-        shared_rate_limit: bool = True,
         warn=None,
         note=None,
         clock=time.time,
         monotonic=time.monotonic,
         sleep=time.sleep,
     ) -> None:
-        self.url, self.host = parse_endpoint(endpoint)
+        self.service = service
         self.credentials = credentials
+        self.transport = transport
+        self.limiter = limiter
         self.region = region or None
         self.language = language
-        self.timeout = timeout
         self.retries = retries
-        self.rate_limit = rate_limit
         self.throttle_timeout = throttle_timeout
         self.warn = warn
         self.note = note
-        self.limiter = SharedRateLimiter(rate_limit, host=self.host, scope=self._limit_scope, directory=rate_limit_dir, shared=shared_rate_limit, note=note)
         self._clock = clock
         self._monotonic = monotonic
         self._sleep = sleep
         self._calls = 0
         self._calls_lock = threading.Lock()
-        self.session = self._new_session(validate_certs=validate_certs, ca_path=ca_path)
 
-    def _new_session(self, *, validate_certs: bool, ca_path: str | None):
-        session = requests.Session()
-        # One connection per concurrent worker; urllib3 retries off: retries are ours, with backoff.
-        adapter = _PacedAdapter(self.limiter, pool_connections=1, pool_maxsize=MAX_WORKERS, max_retries=0)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
-        # The environment is read once here instead of on every request: HTTPS_PROXY/NO_PROXY for this
-        # endpoint and the CA bundle variables. trust_env off also keeps ~/.netrc out, whose Basic
-        # auth would replace our signed Authorization header for a matching host.
-        # With trust_env off, the session's own proxies and verify are what every request uses.
-        session.trust_env = False
-        session.proxies = requests.utils.get_environ_proxies(self.url)
-        env_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-        session.verify = (ca_path or env_bundle or True) if validate_certs else False
-        if not validate_certs:
-            # The front end warns once in words; urllib3 would otherwise repeat it per request on stderr.
-            import urllib3
-
-            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-        return session
-
-    def _limit_scope(self) -> str:
-        """Whose limit this is, without a secret: the key id, or the CVM role (its temporary key ids rotate)."""
-        if getattr(self.credentials, "refreshable", False):
-            return "cvm-role %s %s" % (getattr(self.credentials, "role", ""), getattr(self.credentials, "base_url", ""))
-        return "key " + self.credentials.get().secret_id
+    url = property(lambda self: self.transport.url)
+    host = property(lambda self: self.transport.host)
+    timeout = property(lambda self: self.transport.timeout)
+    rate_limit = property(lambda self: self.limiter.rate)
 
     @property
     def api_calls(self) -> int:
@@ -257,13 +167,13 @@ class ApiClient:
         return self._calls
 
     def close(self) -> None:
-        self.session.close()
+        self.transport.close()
 
     def _headers(self, *, action: str, payload: bytes, credential, timestamp: int) -> dict:
         headers = _signer.sign_json_post(
             secret_id=credential.secret_id,
             secret_key=credential.secret_key,
-            service=SERVICE,
+            service=self.service.name,
             host=self.host,
             timestamp=timestamp,
             payload=payload,
@@ -271,7 +181,7 @@ class ApiClient:
         headers.update(
             {
                 "X-TC-Action": action,
-                "X-TC-Version": API_VERSION,
+                "X-TC-Version": self.service.version,
                 "X-TC-Timestamp": str(timestamp),
                 "X-TC-Language": self.language,
                 "X-TC-RequestClient": REQUEST_CLIENT,
@@ -285,27 +195,14 @@ class ApiClient:
 
     def _send_once(self, action: str, payload: bytes) -> dict:
         credential = self.credentials.get()
-        # The rate-limit wait happens later, in the connection right before writing (_paced_pool_classes);
-        # it is at most a few seconds, far inside the API's 5-minute tolerance for the signed timestamp.
+        # The rate-limit wait happens later, in the connection right before writing (_transport.py); it is at
+        # most a few seconds, far inside the API's 5-minute tolerance for the signed timestamp.
         headers = self._headers(action=action, payload=payload, credential=credential, timestamp=int(self._clock()))
         with self._calls_lock:
             self._calls += 1
+        status, body = self.transport.post(payload, headers, action=action)
         try:
-            reply = self.session.post(self.url, data=payload, headers=headers, timeout=self.timeout)
-            status, body = reply.status_code, reply.content
-        except requests.exceptions.SSLError as exc:
-            raise TransportError(
-                "TLS verification of %s failed (%s); set ca_path to a CA bundle that signs it, or validate_certs: false for a test endpoint"
-                % (self.host, _tls_reason(exc)),
-                retryable=False,
-                action=action,
-            ) from None
-        except requests.exceptions.Timeout:
-            raise TransportError("no answer from %s within timeout=%ss" % (self.host, self.timeout), action=action) from None
-        except requests.exceptions.RequestException as exc:
-            raise TransportError("cannot reach %s (%s)" % (self.host, _network_reason(exc)), action=action) from None
-        try:
-            response = parse_envelope(status=status, body=body, action=action)
+            response = parse_envelope(status=status, body=body, action=action, service=self.service)
         except ApiError as error:
             # Every process of the machine slows down on throttling and speeds up again on answers.
             (self.limiter.throttled if is_throttling(error) else self.limiter.answered)(action)
@@ -314,7 +211,7 @@ class ApiClient:
         return response
 
     def _send_healing(self, action: str, payload: bytes) -> dict:
-        """One logical attempt; temporary keys from a CVM role that the API calls stale are fetched anew once.
+        """One logical attempt; temporary keys that the API calls stale are fetched anew once.
 
         No other authentication failure is repeated: a wrong key or a wrong clock stays wrong, and a
         request is signed at most a few seconds before it leaves, far inside the 5-minute tolerance.
@@ -322,7 +219,7 @@ class ApiClient:
         try:
             return self._send_once(action, payload)
         except ApiError as error:
-            if error.code == "AuthFailure.TokenFailure" and getattr(self.credentials, "refreshable", False):
+            if error.code == "AuthFailure.TokenFailure" and self.credentials.refreshable:
                 self.credentials.refresh()
                 return self._send_once(action, payload)
             raise
@@ -342,59 +239,26 @@ class ApiClient:
             describe=action,
         )
 
-    def map_concurrent(self, func, items: list, *, stop_on=None) -> list:
-        """Run ``func(item)`` for every item in a bounded pool; return results in input order.
 
-        A result is the return value or the exception raised. When ``stop_on(exc)`` is true for
-        an exception, items that have not started yet are skipped (their slot holds None), so a
-        fatal error (wrong key) does not cost one doomed request per remaining item.
-        """
-        if not items:
-            return []
-        stop = threading.Event()
-
-        def run(item):
-            if stop.is_set():
-                return None
-            try:
-                return func(item)
-            except Exception as exc:  # noqa: BLE001 - handed back to the caller in order
-                if stop_on is not None and stop_on(exc):
-                    stop.set()
-                return exc
-
-        workers = min(len(items), MAX_WORKERS, max(2, int(self.rate_limit * 2)))
-        if workers == 1:
-            return [run(item) for item in items]
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cloudcert") as pool:
-            return list(pool.map(run, items))
-
-
-def _first_line(exc: Exception) -> str:
-    """requests' messages nest several reprs; keep them short and single-line."""
-    text = " ".join(str(exc).split())
-    return text[:200]
-
-
-_TLS_RE = re.compile(r"(certificate verify failed: [^'\"()]+|hostname '[^']+' doesn't match [^'\"()]+|wrong version number)")
-
-
-def _tls_reason(exc: Exception) -> str:
-    match = _TLS_RE.search(" ".join(str(exc).split()))
-    return match.group(1).strip() if match else _first_line(exc)
-
-
-_ERRNO_RE = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
-
-
-def _network_reason(exc: Exception) -> str:
-    """The human part of a requests/urllib3 failure: 'Connection refused', 'Name or service not known', ..."""
-    text = " ".join(str(exc).split())
-    match = _ERRNO_RE.search(text)
-    if match:
-        return match.group(1).strip()
-    if "RemoteDisconnected" in text or "Connection aborted" in text:
-        return "the connection was closed without an answer"
-    if "NameResolutionError" in text or "Failed to resolve" in text:
-        return "the host name does not resolve"
-    return _first_line(exc)
+def connect(
+    service,
+    *,
+    credentials,
+    endpoint: str | None = None,
+    timeout: float = 15.0,
+    validate_certs: bool = True,
+    ca_path: str | None = None,
+    rate_limit: float = 10.0,
+    rate_limit_dir: str | None = None,
+    shared_rate_limit: bool = True,
+    note=None,
+    **client_options,
+) -> ApiClient:
+    """A client of SERVICE: the machine-wide limiter (scoped by ``credentials.identity``), the transport it paces,
+    and the client over both. ``rate_limit_dir`` is where the limiter keeps its state (default: the user's runtime
+    directory, see ``_ratelimit.default_state_dir``); ``shared_rate_limit=False`` paces this client alone. The other
+    options are ApiClient's."""
+    url, host = parse_endpoint(endpoint or service.default_endpoint)
+    limiter = SharedRateLimiter(rate_limit, host=host, scope=lambda: credentials.identity, directory=rate_limit_dir, shared=shared_rate_limit, note=note)
+    transport = Transport(url=url, host=host, limiter=limiter, timeout=timeout, validate_certs=validate_certs, ca_path=ca_path)
+    return ApiClient(service=service, credentials=credentials, transport=transport, limiter=limiter, note=note, **client_options)

@@ -8,15 +8,25 @@
 Each source yields a complete key pair or nothing; keys are never mixed across sources, so a
 secret_id from one place is never signed with a secret_key from another. Sources are reported by
 name (``credential_source``); secrets never leave this module except to the signer.
+
+A source is a step of ``CHAIN`` (data, in precedence order); what it yields is a ``CredentialProvider``,
+the only thing the client, the rate limiter and the lookup cache know of credentials.
 """
 
 from __future__ import annotations
 
 import configparser
+import hashlib
 import json
 import os
 import threading
 import time
+from collections import namedtuple
+
+try:
+    from typing import Protocol
+except ImportError:  # pragma: no cover - Python < 3.8 is not a supported target
+    Protocol = object
 
 from ansible_collections.cloudcert.tencent.plugins.module_utils._environment import ENV_VARS, env_value
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import CredentialError
@@ -49,6 +59,24 @@ class Credential:
         return "Credential(secret_id=%r, source=%r, token=%s)" % (self.secret_id, self.source, "set" if self.token else "none")
 
 
+class CredentialProvider(Protocol):
+    """What the client, the rate limiter and the lookup cache may use of a credential source.
+
+    ``identity`` names whose keys these are without a secret, and stays the same for the provider's life even when
+    its temporary keys rotate: the machine-wide rate limit and the lookup cache are keyed on it (on a temporary key
+    id they would start afresh at every refresh). A provider that wraps another (an assumed role) builds its
+    identity from the inner one's.
+    """
+
+    source: str
+    identity: str
+    refreshable: bool
+
+    def get(self) -> Credential: ...
+
+    def refresh(self) -> Credential: ...
+
+
 class StaticCredentials:
     """Long-term keys (or temporary keys handed in with their token): nothing to refresh."""
 
@@ -57,6 +85,8 @@ class StaticCredentials:
     def __init__(self, credential: Credential) -> None:
         self._credential = credential
         self.source = credential.source
+        # The key id, and a digest of the secret so that a corrected secret starts a new cache (never the secret).
+        self.identity = "key %s %s" % (credential.secret_id, hashlib.sha256(credential.secret_key.encode("utf-8")).hexdigest())
 
     def get(self) -> Credential:
         return self._credential
@@ -78,6 +108,8 @@ class CvmRoleCredentials:
         self._lock = threading.Lock()
         self._credential: Credential | None = None
         self.source = "CVM role (metadata service %s)" % base_url
+        # The role as configured, not its temporary key id: that rotates every few hours.
+        self.identity = "cvm-role %s %s" % (role, base_url)
 
     def _http(self):
         if self._session is None:
@@ -220,39 +252,66 @@ def _from_profiles(home: str, profile: str) -> Credential | None:
     return None
 
 
-def resolve_credentials(options: dict, *, env=None, home: str | None = None, option_source: str = "task options", session=None):
-    """Walk the chain and return a credentials provider (``get()``, ``refresh()``, ``source``).
+# What one run of the chain looks at: the shared options, where they came from, the environment, the home directory.
+ChainContext = namedtuple("ChainContext", "options option_source env home profile profile_option session")
+# One source of the chain: ``find(context)`` gives a provider or None; ``looked_at(context)`` says where it looked.
+Step = namedtuple("Step", "name find looked_at")
+
+
+def _option_keys(ctx: ChainContext):
+    options = ctx.options
+    found = _pair(
+        options.get("secret_id"), options.get("secret_key"), options.get("security_token"), source=ctx.option_source, hint="set both secret_id and secret_key"
+    )
+    return StaticCredentials(found) if found else None
+
+
+def _environment_keys(ctx: ChainContext):
+    env = ctx.env
+    hint = "set both %s and %s" % (ENV_SECRET_ID, ENV_SECRET_KEY)
+    found = _pair(env_value("secret_id", env), env_value("secret_key", env), env_value("security_token", env), source="environment", hint=hint)
+    return StaticCredentials(found) if found else None
+
+
+def _profile_keys(ctx: ChainContext):
+    found = _from_profiles(ctx.home, ctx.profile)
+    return StaticCredentials(found) if found else None
+
+
+def _cvm_role(ctx: ChainContext):
+    role = (ctx.options.get("cvm_role") or env_value("cvm_role", ctx.env) or "").strip()
+    return CvmRoleCredentials(role, base_url=metadata_base_url(ctx.env), session=ctx.session) if role else None
+
+
+CHAIN = (
+    Step("options", _option_keys, lambda ctx: "the secret_id/secret_key options"),
+    Step("environment", _environment_keys, lambda ctx: "the environment variables %s/%s" % (ENV_SECRET_ID, ENV_SECRET_KEY)),
+    Step("profile", _profile_keys, lambda ctx: "the profile %r in %s and %s" % ((ctx.profile,) + _profile_paths(ctx.home, ctx.profile))),
+    Step("cvm_role", _cvm_role, lambda ctx: "a CVM instance role (not configured: set cvm_role to a role name or 'auto')"),
+)
+
+
+def resolve_credentials(options: dict, *, env=None, home: str | None = None, option_source: str = "task options", session=None) -> CredentialProvider:
+    """Walk ``CHAIN`` and return the first source's provider.
 
     ``options`` holds the shared option values (secret_id, secret_key, security_token, profile,
     cvm_role); ``option_source`` names where they came from for ``credential_source``.
     """
     env = os.environ if env is None else env
-    home = home or os.path.expanduser("~")
-    found = _pair(
-        options.get("secret_id"), options.get("secret_key"), options.get("security_token"), source=option_source, hint="set both secret_id and secret_key"
-    )
-    if found is None:
-        found = _pair(
-            env_value("secret_id", env),
-            env_value("secret_key", env),
-            env_value("security_token", env),
-            source="environment",
-            hint="set both %s and %s" % (ENV_SECRET_ID, ENV_SECRET_KEY),
-        )
     profile_option = options.get("profile") or env_value("profile", env)
-    profile = (profile_option or "default").strip()
-    if found is None:
-        found = _from_profiles(home, profile)
-    if found is not None:
-        return StaticCredentials(found)
-    role = (options.get("cvm_role") or env_value("cvm_role", env) or "").strip()
-    if role:
-        return CvmRoleCredentials(role, base_url=metadata_base_url(env), session=session)
-    ini_path, tccli_path = _profile_paths(home, profile)
-    if profile_option and profile != "default":
-        raise CredentialError("profile %r was not found in %s or %s" % (profile, ini_path, tccli_path))
-    raise CredentialError(
-        "no Tencent Cloud credentials found. Looked at: the secret_id/secret_key options; the environment variables %s/%s; "
-        "the profile %r in %s and %s; a CVM instance role (not configured: set cvm_role to a role name or 'auto')"
-        % (ENV_SECRET_ID, ENV_SECRET_KEY, profile, ini_path, tccli_path)
+    ctx = ChainContext(
+        options=options,
+        option_source=option_source,
+        env=env,
+        home=home or os.path.expanduser("~"),
+        profile=(profile_option or "default").strip(),
+        profile_option=profile_option,
+        session=session,
     )
+    for step in CHAIN:
+        provider = step.find(ctx)
+        if provider is not None:
+            return provider
+    if ctx.profile_option and ctx.profile != "default":
+        raise CredentialError("profile %r was not found in %s or %s" % ((ctx.profile,) + _profile_paths(ctx.home, ctx.profile)))
+    raise CredentialError("no Tencent Cloud credentials found. Looked at: %s" % "; ".join(step.looked_at(ctx) for step in CHAIN))

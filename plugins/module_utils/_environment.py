@@ -22,6 +22,16 @@ ENV_VARS = {
     "endpoint": ("TENCENTCLOUD_SSL_ENDPOINT",),
 }
 
+# option -> Ansible variables that set it for the lookup (``vars:`` of the PLUGINS fragment). The lookup decides
+# which options came from variables by their presence, as Ansible's own precedence does.
+VAR_NAMES = {
+    option: ("tencentcloud_%s" % option,)
+    for option in (
+        "secret_id", "secret_key", "security_token", "profile", "cvm_role", "region", "endpoint",
+        "language", "timeout", "validate_certs", "ca_path", "retries", "rate_limit", "throttle_timeout",
+    )
+}  # fmt: skip
+
 # The credential chain reads these itself, last but for the profile files and the CVM role, so that
 # everything a task or Ansible's configuration sets outranks them and a key pair never mixes sources
 # (community.hashi_vault's "late binding" of low-precedence environment variables). The lookup's

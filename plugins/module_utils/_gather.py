@@ -12,17 +12,22 @@ whole gathering: partial results are never handed out as complete.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 from ansible_collections.cloudcert.tencent.plugins.module_utils._certificate import DETAIL_FIELDS, LIST_FIELDS, normalise, within_days
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ApiError, ConfigurationError, ResponseError, TencentCloudError
 from ansible_collections.cloudcert.tencent.plugins.module_utils._material import material
 from ansible_collections.cloudcert.tencent.plugins.module_utils._retry import is_retryable
+from ansible_collections.cloudcert.tencent.plugins.module_utils._ssl import DESCRIBE, DETAIL, LIST
+from ansible_collections.cloudcert.tencent.plugins.module_utils._transport import MAX_CONNECTIONS
 
 NOT_FOUND = "FailedOperation.CertificateNotFound"
 PAGE_SIZE = 1000  # the API's maximum Limit
 BATCH_SIZE = 50  # CertIds per DescribeCertificates (larger batches are refused by sibling actions)
 MAX_PAGES = 10000  # a guard against a server whose TotalCount never converges
 ON_MISSING = ("error", "warn", "skip")
-DETAIL_ACTION = "DescribeCertificateDetail"
+DETAIL_ACTION = DETAIL
 # What to fetch: ids, or the listing filters, never both. One spec for the module and the event source.
 LISTING_FILTERS = ("search", "statuses", "certificate_type")
 SELECTION_MUTUALLY_EXCLUSIVE = [("certificate_ids", name) for name in LISTING_FILTERS]
@@ -65,29 +70,51 @@ def _unique(ids: list[str]) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def _describe_one(client, cert_id: str) -> dict:
-    return client.call("DescribeCertificate", {"CertificateId": cert_id})
-
-
 def _stops_everything(error) -> bool:
     """A failure that will repeat for every other id (bad key, no permission): stop starting new calls."""
     return isinstance(error, TencentCloudError) and not is_retryable(error) and getattr(error, "code", None) != NOT_FOUND
 
 
-def _detail_one(client, cert_id: str) -> dict:
-    # The client has already dropped CertificatePrivateKey/EncryptPrivateKey (parse_envelope): only the
-    # public certificate is read from this answer, and none of its text goes into a message.
-    return client.call(DETAIL_ACTION, {"CertificateId": cert_id})
+def map_concurrent(func, items: list, *, workers: int, stop_on=None) -> list:
+    """Run ``func(item)`` for every item in a pool of at most WORKERS threads; return results in input order.
+
+    A result is the return value or the exception raised. When ``stop_on(exc)`` is true for
+    an exception, items that have not started yet are skipped (their slot holds None), so a
+    fatal error (wrong key) does not cost one doomed request per remaining item.
+    """
+    if not items:
+        return []
+    stop = threading.Event()
+
+    def run(item):
+        if stop.is_set():
+            return None
+        try:
+            return func(item)
+        except Exception as exc:  # noqa: BLE001 - handed back to the caller in order
+            if stop_on is not None and stop_on(exc):
+                stop.set()
+            return exc
+
+    workers = min(len(items), workers)
+    if workers <= 1:
+        return [run(item) for item in items]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cloudcert") as pool:
+        return list(pool.map(run, items))
 
 
-def _call(client, task: tuple[str, str]) -> dict:
-    action, cert_id = task
-    return _detail_one(client, cert_id) if action == DETAIL_ACTION else _describe_one(client, cert_id)
+def _workers(client) -> int:
+    """Enough threads to keep ``rate_limit`` requests a second in flight, within the transport's connections."""
+    return min(MAX_CONNECTIONS, max(2, int(client.rate_limit * 2)))
 
 
 def _fetch(client, tasks: list[tuple[str, str]]) -> tuple[dict, MissingIds]:
-    """Run (action, id) calls concurrently; returns ({(action, id): answer}, ids some action did not find)."""
-    outcomes = client.map_concurrent(lambda task: _call(client, task), tasks, stop_on=_stops_everything)
+    """Run (action, id) calls concurrently; returns ({(action, id): answer}, ids some action did not find).
+
+    DescribeCertificate and DescribeCertificateDetail both take one CertificateId. The client has already dropped
+    the private keys of DescribeCertificateDetail's answers (the SSL service's response filter).
+    """
+    outcomes = map_concurrent(lambda task: client.call(task[0], {"CertificateId": task[1]}), tasks, workers=_workers(client), stop_on=_stops_everything)
     answers, missing = {}, MissingIds()
     for task, outcome in zip(tasks, outcomes):
         if isinstance(outcome, ApiError) and outcome.code == NOT_FOUND:
@@ -113,13 +140,13 @@ def describe_by_ids(client, ids: list[str], *, warn=None, include_certificate: b
     An id that either action does not find is missing.
     """
     unique = _unique(ids)
-    actions = ("DescribeCertificate", DETAIL_ACTION) if include_certificate else ("DescribeCertificate",)
+    actions = (DESCRIBE, DETAIL) if include_certificate else (DESCRIBE,)
     answers, missing = _fetch(client, [(action, cert_id) for cert_id in unique for action in actions])
     found = {}
     for cert_id in unique:
         if cert_id in missing:
             continue
-        found[cert_id] = normalise(answers[("DescribeCertificate", cert_id)], fields=DETAIL_FIELDS, warn=warn)
+        found[cert_id] = normalise(answers[(DESCRIBE, cert_id)], fields=DETAIL_FIELDS, warn=warn)
         if include_certificate:
             found[cert_id].update(material_of(answers[(DETAIL_ACTION, cert_id)], cert_id, warn=warn))
     return found, missing
@@ -160,17 +187,17 @@ def list_pages(client, params: dict) -> tuple[list, str | None]:
     """All pages of ``DescribeCertificates`` for ``params``; returns (raw items, last RequestId)."""
     items, offset, request_id = [], 0, None
     for _page in range(MAX_PAGES):
-        response = client.call("DescribeCertificates", dict(params, Offset=offset, Limit=PAGE_SIZE))
+        response = client.call(LIST, dict(params, Offset=offset, Limit=PAGE_SIZE))
         request_id = response.get("RequestId")
         page = response.get("Certificates") or []
         total = response.get("TotalCount")
         if not isinstance(page, list) or (total is not None and not isinstance(total, int)):
-            raise ResponseError("DescribeCertificates returned Certificates/TotalCount of the wrong type", action="DescribeCertificates", request_id=request_id)
+            raise ResponseError("DescribeCertificates returned Certificates/TotalCount of the wrong type", action=LIST, request_id=request_id)
         items.extend(page)
         offset += len(page)
         if not page or total is None or offset >= total:
             return items, request_id
-    raise ResponseError("DescribeCertificates did not finish after %d pages" % MAX_PAGES, action="DescribeCertificates", request_id=request_id)
+    raise ResponseError("DescribeCertificates did not finish after %d pages" % MAX_PAGES, action=LIST, request_id=request_id)
 
 
 def _normalise_listed(raw: list, request_id: str | None, warn) -> list[dict]:
@@ -187,7 +214,7 @@ def batch_by_ids(client, ids: list[str], *, warn=None) -> tuple[dict, list[str]]
     """``DescribeCertificates`` with ``CertIds`` in batches of 50, concurrently. Returns ({id: record}, missing)."""
     unique = _unique(ids)
     batches = [unique[i : i + BATCH_SIZE] for i in range(0, len(unique), BATCH_SIZE)]
-    outcomes = client.map_concurrent(lambda batch: list_pages(client, {"CertIds": batch}), batches, stop_on=_stops_everything)
+    outcomes = map_concurrent(lambda batch: list_pages(client, {"CertIds": batch}), batches, workers=_workers(client), stop_on=_stops_everything)
     found, wanted = {}, set(unique)
     for outcome in outcomes:
         if isinstance(outcome, BaseException):
@@ -211,7 +238,7 @@ def _list_filters(search, statuses, certificate_type) -> dict:
     return params
 
 
-def handle_missing(missing: list[str], on_missing: str, *, warn=None, action: str = "DescribeCertificate") -> None:
+def handle_missing(missing: list[str], on_missing: str, *, warn=None, action: str = DESCRIBE) -> None:
     if not missing:
         return
     if on_missing == "error":
@@ -267,7 +294,7 @@ def gather(
             found, missing = batch_by_ids(client, ids, warn=warn)
             if include_certificate:
                 missing = _join_material(client, found, missing, days=expiring_within_days, warn=warn)
-        handle_missing(missing, on_missing, warn=warn, action="DescribeCertificate" if details else "DescribeCertificates")
+        handle_missing(missing, on_missing, warn=warn, action=DESCRIBE if details else LIST)
         records = [found[cert_id] for cert_id in ids if cert_id in found]
     else:
         raw, request_id = list_pages(client, _list_filters(search, statuses, certificate_type))

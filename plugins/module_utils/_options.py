@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import math
 
-from ansible_collections.cloudcert.tencent.plugins.module_utils._client import DEFAULT_ENDPOINT, HAS_REQUESTS, LANGUAGES, ApiClient
+from ansible_collections.cloudcert.tencent.plugins.module_utils._client import HAS_REQUESTS, ApiClient, connect
 from ansible_collections.cloudcert.tencent.plugins.module_utils._credentials import resolve_credentials
 from ansible_collections.cloudcert.tencent.plugins.module_utils._environment import ENV_VARS
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ConfigurationError, MissingLibraryError
 from ansible_collections.cloudcert.tencent.plugins.module_utils._retry import DEFAULT_THROTTLE_TIMEOUT
+from ansible_collections.cloudcert.tencent.plugins.module_utils._ssl import DEFAULT_ENDPOINT, LANGUAGES, SSL
 
 try:
     from ansible.module_utils.basic import env_fallback, missing_required_lib
@@ -96,7 +97,8 @@ def build_client(options: dict, *, warn=None, note=None, option_source: str = "t
         raise MissingLibraryError(missing_required_lib("requests"))
     validate(options)
     credentials = resolve_credentials(options, env=env, option_source=option_source)
-    client = ApiClient(
+    client = connect(
+        SSL,
         credentials=credentials,
         endpoint=options.get("endpoint") or DEFAULT_ENDPOINT,
         region=options.get("region"),

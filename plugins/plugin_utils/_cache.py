@@ -8,20 +8,28 @@
 A directory of owner-only JSON files, one per (certificate id, credential identity, endpoint,
 language); forks are processes, so one fetches under an ``flock`` while the others wait and read.
 No file ever holds a secret: keys are hashes, and records arrive with the key password masked.
+The files follow the rate limiter's policy (``module_utils/_statefile.py``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
-import tempfile
 import time
 
 from ansible.utils.display import Display
 from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import describe_by_ids, fetch_material
+from ansible_collections.cloudcert.tencent.plugins.module_utils._statefile import (
+    StateFileError,
+    lock,
+    open_owned,
+    prepare_directory,
+    read_json,
+    release,
+    replace_json,
+)
 
 display = Display()
 
@@ -31,27 +39,14 @@ RECORD = "record"
 MATERIAL = "material"
 # A clock difference this large between forks is impossible on one controller; beyond it an entry is distrusted.
 CLOCK_SLACK = 5.0
+# An entry is one record with its certificate material at most; anything larger is not ours.
+_MAX_ENTRY_BYTES = 4 * 1024 * 1024
 
 
 def default_cache_dir(env=None) -> str:
     env = os.environ if env is None else env
     base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "cloudcert.tencent", "lookup")
-
-
-def credential_identity(client) -> list:
-    """What the cache key says about who asks, without the secret and without network calls.
-
-    Static keys: the key id and a SHA-256 of the secret key (a rotated secret starts a new cache).
-    CVM role: the role option and metadata URL, not the temporary key id, because that id rotates
-    every few hours and reading it would cost a metadata call on every cache hit. The role's
-    permissions, not its current temporary key, decide what the API answers.
-    """
-    provider = client.credentials
-    if getattr(provider, "refreshable", False):
-        return ["cvm-role", str(getattr(provider, "role", "")), str(getattr(provider, "base_url", ""))]
-    credential = provider.get()
-    return ["key", credential.secret_id, hashlib.sha256(credential.secret_key.encode("utf-8")).hexdigest()]
 
 
 class RecordCache:
@@ -72,21 +67,15 @@ class RecordCache:
 
     def _prepare(self) -> bool:
         try:
-            os.makedirs(self.directory, mode=0o700, exist_ok=True)
-            info = os.stat(self.directory)
-            if info.st_uid != os.getuid():
-                # Another user's directory could feed us forged records: do not use it.
-                display.warning("cache_dir %s belongs to another user; the lookup cache is off for this run" % self.directory)
-                return False
-            if info.st_mode & 0o077:
-                os.chmod(self.directory, 0o700)
-        except OSError as exc:
-            display.warning("cache_dir %s cannot be used (%s); the lookup cache is off for this run" % (self.directory, exc.strerror))
+            # Another user's directory could feed us forged records: it is refused like any untrusted one.
+            prepare_directory(self.directory)
+        except StateFileError as exc:
+            display.warning("cache_dir %s cannot be used (%s); the lookup cache is off for this run" % (self.directory, exc))
             return False
         return True
 
     @staticmethod
-    def key(identity: list, *, endpoint: str, language: str, cert_id: str, kind: str = RECORD) -> str:
+    def key(identity: str, *, endpoint: str, language: str, cert_id: str, kind: str = RECORD) -> str:
         parts = [CACHE_VERSION, identity, endpoint, language, cert_id]
         if kind != RECORD:
             parts.append(kind)  # the certificate material is a separate entry, fetched only when asked for
@@ -98,18 +87,12 @@ class RecordCache:
     def read(self, key: str, cert_id: str):
         """("record", dict) or ("missing", None) for a fresh entry; None for a miss of any kind."""
         try:
-            fd = os.open(self._path(key, ".json"), os.O_RDONLY | os.O_NOFOLLOW)
-        except OSError:
+            fd = open_owned(self._path(key, ".json"))
+        except StateFileError:
             return None
         try:
-            info = os.fstat(fd)
-            if info.st_uid != os.getuid():
-                return None
-            if info.st_mode & 0o077:
-                os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "rb", closefd=False) as handle:
-                entry = json.loads(handle.read().decode("utf-8"))
-        except (OSError, ValueError):
+            entry = read_json(fd, max_bytes=_MAX_ENTRY_BYTES)
+        except OSError:
             return None
         finally:
             os.close(fd)
@@ -137,18 +120,9 @@ class RecordCache:
         else:
             entry["record"] = record
         try:
-            fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")  # mode 0600
-        except OSError as exc:
-            display.vvv("cloudcert.tencent: cannot write to the lookup cache %s (%s)" % (self.directory, exc.strerror))
-            return
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(entry, handle, separators=(",", ":"))
-            os.replace(temp, self._path(key, ".json"))
+            replace_json(self.directory, self._path(key, ".json"), entry)
         except (OSError, TypeError, ValueError) as exc:
-            display.vvv("cloudcert.tencent: cannot write a lookup cache entry (%s)" % (exc,))
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
+            display.vvv("cloudcert.tencent: cannot write a lookup cache entry in %s (%s)" % (self.directory, exc))
 
     def drop(self, key: str) -> None:
         # Lock files stay: removing one that another fork holds would let a third fork lock a new file.
@@ -167,30 +141,21 @@ class RecordCache:
             yield
         finally:
             for fd in reversed(fds):
-                with contextlib.suppress(OSError):
-                    fcntl.flock(fd, fcntl.LOCK_UN)
-                os.close(fd)
+                release(fd)
 
     def _lock_one(self, key: str) -> int | None:
         """An fd holding the key's lock, or None when locking is impossible (then we fetch unlocked)."""
         try:
-            fd = os.open(self._path(key, ".lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        except OSError:
+            fd = open_owned(self._path(key, ".lock"), create=True)
+        except StateFileError:
             return None
-        deadline = time.monotonic() + self.lock_wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    display.vvv("cloudcert.tencent: gave up waiting for a lookup cache lock; fetching without it")
-                    os.close(fd)
-                    return None
-                time.sleep(0.02)
-            except OSError:
-                os.close(fd)
-                return None
+        try:
+            lock(fd, wait=self.lock_wait)
+        except StateFileError as exc:
+            display.vvv("cloudcert.tencent: the lookup cache lock cannot be had (%s); fetching without it" % exc)
+            os.close(fd)
+            return None
+        return fd
 
 
 def _collect(cache: RecordCache, keys: dict, found: dict, missing: set) -> list[str]:
@@ -221,7 +186,8 @@ def fetch_records(client, ids: list[str], *, cache: RecordCache | None, clear: b
     unique = list(dict.fromkeys(ids))
     if cache is None or not cache.usable:
         return fetch(client, unique, warn=warn)
-    identity = credential_identity(client)
+    # Whose keys ask (credentials.identity: never a secret, and stable when temporary keys rotate).
+    identity = client.credentials.identity
     keys = {cert_id: cache.key(identity, endpoint=client.url, language=client.language, cert_id=cert_id, kind=kind) for cert_id in unique}
     if clear:
         for key in keys.values():

@@ -22,13 +22,15 @@ from datetime import datetime, timezone
 
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible.module_utils.common.parameters import remove_values
 from ansible.utils.display import Display
 from ansible_collections.cloudcert.tencent.plugins.module_utils._certificate import DERIVED_KEYS, DETAIL_FIELDS, expiry_facts
-from ansible_collections.cloudcert.tencent.plugins.module_utils._environment import ENV_VARS, SECRET_OPTIONS
+from ansible_collections.cloudcert.tencent.plugins.module_utils._environment import ENV_VARS, SECRET_OPTIONS, VAR_NAMES
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ConfigurationError, TencentCloudError, describe_failure
 from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import DETAIL_ACTION, ON_MISSING, clean_ids, handle_missing
 from ansible_collections.cloudcert.tencent.plugins.module_utils._material import MATERIAL_KEYS
 from ansible_collections.cloudcert.tencent.plugins.module_utils._options import OPTION_NAMES, build_client
+from ansible_collections.cloudcert.tencent.plugins.module_utils._ssl import DESCRIBE as DESCRIBE_ACTION
 from ansible_collections.cloudcert.tencent.plugins.plugin_utils._cache import MATERIAL, RECORD, RecordCache, default_cache_dir, fetch_records
 
 display = Display()
@@ -37,7 +39,8 @@ OWN_OPTIONS = ("field", "on_missing", "cache_ttl", "cache_dir", "cache_clear")
 CREDENTIAL_OPTIONS = ("secret_id", "secret_key", "security_token")
 ALIASES = {"token": "security_token"}
 KEYWORDS = tuple(sorted(set(OPTION_NAMES + OWN_OPTIONS) | set(ALIASES)))
-MASKED_TEXT = "********"
+# The variables of every option: the shared table, and the lookup's own (its DOCUMENTATION's vars:).
+_VARIABLES = dict(VAR_NAMES, cache_ttl=("cloudcert_tencent_cache_ttl",), cache_dir=("cloudcert_tencent_cache_dir",))
 
 
 # --------------------------------------------------------------------------------------------
@@ -52,19 +55,20 @@ class LookupOptions:
     credential chain reads their environment variables after everything Ansible resolves
     (``LATE_BOUND``), which gives the contract's precedence keywords > variables and ansible.cfg >
     environment > profile files > CVM role without ranking option origins by hand.
+    An option came from the variables when one of its documented variables (``VAR_NAMES``) is set
+    and no keyword set it: Ansible's own rule, so equal values at two levels cannot confuse it.
     """
 
     def __init__(self, plugin, *, variables, direct: dict) -> None:
         check_keywords(direct)
         names = OPTION_NAMES + OWN_OPTIONS
-        # ansible.cfg and defaults alone, to tell which values the variables set (and a key pair from
-        # the variables from one from ansible.cfg).
-        plugin.set_options(var_options={}, direct={})
-        self.configured = {name: plugin.get_option(name) for name in names}
         plugin.set_options(var_options=variables or {}, direct=direct)
         values = {name: plugin.get_option(name) for name in names}
         self.direct = {ALIASES.get(key, key) for key in direct}
-        self.from_vars = {name for name in names if name not in self.direct and values[name] != self.configured[name]}
+        present = set(variables or {})
+        self.from_vars = {name for name in names if name not in self.direct and present.intersection(_VARIABLES.get(name, ()))}
+        # The rest came from ansible.cfg, an env: source or the default (credentials: ansible.cfg or nothing).
+        self.configured = {name: values[name] for name in names if name not in self.direct and name not in self.from_vars}
         templar = getattr(plugin, "_templar", None)
         # Values from host/group vars may still be templates ("{{ vault_secret_key }}"); keywords were
         # templated by Jinja before run() and must not be templated twice.
@@ -83,7 +87,7 @@ class LookupOptions:
         levels = (
             ("task options", {name: self.values[name] for name in CREDENTIAL_OPTIONS if name in self.direct}),
             ("Ansible variables", {name: self.values[name] for name in CREDENTIAL_OPTIONS if name in self.from_vars}),
-            ("ansible.cfg", {name: self.configured[name] for name in CREDENTIAL_OPTIONS}),
+            ("ansible.cfg", {name: self.configured.get(name) for name in CREDENTIAL_OPTIONS}),
         )
         for label, found in levels:
             if found.get("secret_id") or found.get("secret_key"):
@@ -92,7 +96,7 @@ class LookupOptions:
 
     def secrets(self) -> list[str]:
         """Every secret value this run may know of, to scrub from error text."""
-        found = [self.values.get(name) for name in SECRET_OPTIONS] + [self.configured.get(name) for name in SECRET_OPTIONS]
+        found = [self.values.get(name) for name in SECRET_OPTIONS]
         found += [os.environ.get(env) for name in SECRET_OPTIONS for env in ENV_VARS[name]]
         return [value for value in found if isinstance(value, str) and len(value) >= 4]
 
@@ -120,10 +124,9 @@ def _template(templar, value):
 
 
 def scrub(text: str, secrets) -> str:
-    """Lookup options cannot be no_log, so error text is cleaned of any secret value it might echo."""
-    for secret in sorted(set(secrets), key=len, reverse=True):
-        text = text.replace(secret, MASKED_TEXT)
-    return text
+    """Lookup options cannot be no_log, so error text is cleaned of any secret value it might echo (Ansible's own
+    no_log masking, as the event source does)."""
+    return remove_values(text, set(secrets))
 
 
 def lookup_error(error: BaseException, secrets) -> AnsibleLookupError:
@@ -269,7 +272,7 @@ def run_lookup(plugin, terms, *, variables=None, direct: dict | None = None) -> 
         kind = MATERIAL if wants_material(field) else RECORD
         cache = _cache_for(options, ttl, client)
         found, missing = fetch_records(client, ids, cache=cache, clear=bool(options.values.get("cache_clear")), warn=display.warning, kind=kind)
-        handle_missing(missing, on_missing, warn=display.warning, action=DETAIL_ACTION if kind == MATERIAL else "DescribeCertificate")
+        handle_missing(missing, on_missing, warn=display.warning, action=DETAIL_ACTION if kind == MATERIAL else DESCRIBE_ACTION)
         results = []
         for cert_id in ids:
             if cert_id in found:

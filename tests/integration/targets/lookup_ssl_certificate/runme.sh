@@ -46,6 +46,13 @@ printf '[defaults]\nforks = 10\n\n[cloudcert_tencent]\nendpoint = %s\nsecret_id 
 TENCENTCLOUD_SECRET_ID=AKIDwrongwrongwrongwrongwrongwrong00 TENCENTCLOUD_SECRET_KEY=wrong-env-secret-key \
   ansible localhost -i localhost, -m ansible.builtin.assert \
   -a "that=\"lookup('cloudcert.tencent.ssl_certificate', 'NoRm0001', field='Domain') == 'www.example.com'\""
+# The same key id in ansible.cfg (with a wrong secret) and in the variables (with the right one): the variables set
+# both halves, so their pair is used whole (an option comes from the variables when its variable is set).
+printf '[defaults]\nforks = 10\n\n[cloudcert_tencent]\nendpoint = %s\nsecret_id = %s\nsecret_key = wrong-cfg-secret-key\ncache_ttl = 0\n' \
+  "$EMULATOR_URL" "$(json_field demo_secret_id)" >"$ANSIBLE_CONFIG"
+ansible localhost -i localhost, -m ansible.builtin.assert \
+  -e "tencentcloud_secret_id=$(json_field demo_secret_id)" -e "tencentcloud_secret_key=$(json_field demo_secret_key)" \
+  -a "that=\"lookup('cloudcert.tencent.ssl_certificate', 'NoRm0001', field='Domain') == 'www.example.com'\""
 write_cfg
 
 # 20 hosts x 2 lookups of one certificate with forks=10: exactly one DescribeCertificate.

@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 import pytest
-from ansible_collections.cloudcert.tencent.plugins.module_utils._client import ApiClient
+from ansible_collections.cloudcert.tencent.plugins.module_utils._client import connect
+from ansible_collections.cloudcert.tencent.plugins.module_utils._ssl import SSL
 from ansible_collections.cloudcert.tencent.tests.emulator import Emulator
 from ansible_collections.cloudcert.tencent.tests.unit.plugins.module_utils.helpers import CaptureServer, static
 
@@ -27,14 +28,14 @@ def emulator():
 
 @pytest.fixture
 def make_client():
-    """Factory of ApiClients that never really sleep between retries and are closed afterwards."""
+    """Factory of SSL clients that never really sleep between retries and are closed afterwards."""
     clients = []
 
     def factory(endpoint, *, credentials=None, sleeps=None, **kwargs):
         kwargs.setdefault("rate_limit", 1000.0)
         kwargs.setdefault("timeout", 5.0)
         sleep = sleeps.append if sleeps is not None else (lambda seconds: None)
-        client = ApiClient(credentials=credentials or static(), endpoint=endpoint, sleep=sleep, **kwargs)
+        client = connect(SSL, credentials=credentials or static(), endpoint=endpoint, sleep=sleep, **kwargs)
         clients.append(client)
         return client
 

@@ -19,6 +19,7 @@ import yaml
 from ansible_collections.cloudcert.tencent.plugins.module_utils import _signer
 from ansible_collections.cloudcert.tencent.plugins.module_utils._client import REQUEST_CLIENT, parse_endpoint, parse_envelope
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ApiError, ConfigurationError, TransportError, describe_failure
+from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import map_concurrent
 from ansible_collections.cloudcert.tencent.plugins.module_utils._ratelimit import ENV_STATE_DIR, default_state_dir
 from ansible_collections.cloudcert.tencent.tests.emulator import (
     DEMO_SECRET_ID,
@@ -428,7 +429,7 @@ def _record_connected_at_permit(client) -> list:
     def acquire(action):
         connection = inspect.currentframe().f_back.f_locals.get("self")  # the urllib3 connection about to write
         seen.append(getattr(connection, "sock", None) is not None)
-        assert action == "DescribeCertificate"  # the limit is per action, read from X-TC-Action
+        assert action == "DescribeCertificate"  # the limit is per action, handed down by the transport
         real(action)
 
     client.limiter.acquire = acquire
@@ -488,41 +489,6 @@ def test_no_proxy_bypasses_the_proxy(emulator, make_client, monkeypatch):
 # Concurrency
 
 
-def test_map_concurrent_order_exceptions_and_stop(make_client, capture):
-    client = make_client(capture.url)
-
-    def func(item):
-        if item % 7 == 3:
-            raise ValueError(item)
-        time.sleep(0.001 * (item % 5))
-        return item * 10
-
-    results = client.map_concurrent(func, list(range(40)))
-    for index, result in enumerate(results):
-        if index % 7 == 3:
-            assert isinstance(result, ValueError) and result.args == (index,)
-        else:
-            assert result == index * 10
-    assert client.map_concurrent(func, []) == []
-
-
-def test_map_concurrent_stop_on_skips_unstarted_items(make_client, capture):
-    client = make_client(capture.url, rate_limit=1.0)  # workers = 2
-    started = []
-
-    def func(item):
-        started.append(item)
-        if item == 0:
-            raise ApiError("AuthFailure.SignatureFailure", "bad key")
-        time.sleep(0.05)
-        return item
-
-    results = client.map_concurrent(func, list(range(20)), stop_on=lambda exc: isinstance(exc, ApiError))
-    assert isinstance(results[0], ApiError)
-    assert len(started) < 20
-    assert results.count(None) == 20 - len(started)
-
-
 def _emulator_process(tmp_path, *args):
     """The emulator as its own process, as a real server is: no GIL shared with the client under test."""
     root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
@@ -543,7 +509,7 @@ def test_fifty_concurrent_describes_within_the_rate_limit(make_client, tmp_path)
     try:
         client = make_client(url, rate_limit=10.0, retries=0)
         started = time.monotonic()
-        results = client.map_concurrent(lambda cert_id: client.call("DescribeCertificate", {"CertificateId": cert_id}), items)
+        results = map_concurrent(lambda cert_id: client.call("DescribeCertificate", {"CertificateId": cert_id}), items, workers=20)
         elapsed = time.monotonic() - started
     finally:
         process.terminate()

@@ -10,7 +10,7 @@ import os
 import time
 
 import pytest
-from ansible_collections.cloudcert.tencent.plugins.module_utils._client import ApiClient
+from ansible_collections.cloudcert.tencent.plugins.module_utils._client import connect
 from ansible_collections.cloudcert.tencent.plugins.module_utils._credentials import (
     METADATA_URL,
     REFRESH_MARGIN,
@@ -21,6 +21,7 @@ from ansible_collections.cloudcert.tencent.plugins.module_utils._credentials imp
     resolve_credentials,
 )
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import CredentialError
+from ansible_collections.cloudcert.tencent.plugins.module_utils._ssl import SSL
 from ansible_collections.cloudcert.tencent.tests.emulator import DEFAULT_METADATA_ROLE, Emulator
 
 SECRET = "S3cr3t-K3y-must-never-show"
@@ -263,7 +264,7 @@ def test_cvm_role_keys_work_against_the_api(metadata_emulator, role):
     assert provider.source == "CVM role %s" % DEFAULT_METADATA_ROLE
     _no_secret(repr(cred))
     assert cred.secret_key not in repr(cred) and cred.token not in repr(cred)
-    client = ApiClient(credentials=provider, endpoint=metadata_emulator.url, retries=0)
+    client = connect(SSL, credentials=provider, endpoint=metadata_emulator.url, retries=0)
     try:
         assert client.call("DescribeCertificate", {"CertificateId": "NoRm0001"})["CertificateId"] == "NoRm0001"
     finally:
@@ -275,7 +276,7 @@ def test_cvm_role_token_failure_refreshes_once(metadata_emulator):
     first = provider.get()
     # The emulator now considers these keys expired: the client must fetch new ones and try again.
     metadata_emulator.add_temp_key(first.secret_id, first.secret_key, first.token, expires=time.time() - 10)
-    client = ApiClient(credentials=provider, endpoint=metadata_emulator.url, retries=0)
+    client = connect(SSL, credentials=provider, endpoint=metadata_emulator.url, retries=0)
     try:
         assert client.call("DescribeCertificate", {"CertificateId": "NoRm0001"})["CertificateId"] == "NoRm0001"
     finally:

@@ -8,11 +8,21 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import time
 
 import pytest
-from ansible_collections.cloudcert.tencent.plugins.module_utils._client import ApiClient
+from ansible_collections.cloudcert.tencent.plugins.module_utils._client import connect
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ApiError, ConfigurationError, ResponseError, TencentCloudError, describe_failure
-from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import NOT_FOUND, NotFoundError, add_material, fetch_material, gather, list_pages
+from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import (
+    NOT_FOUND,
+    NotFoundError,
+    add_material,
+    fetch_material,
+    gather,
+    list_pages,
+    map_concurrent,
+)
+from ansible_collections.cloudcert.tencent.plugins.module_utils._ssl import SSL
 from ansible_collections.cloudcert.tencent.tests.emulator import DENIED_SECRET_ID, DENIED_SECRET_KEY, FIXTURE_IDS, Emulator
 from ansible_collections.cloudcert.tencent.tests.emulator.material import GARBAGE_BLOCK, private_key_lines
 from ansible_collections.cloudcert.tencent.tests.unit.plugins.module_utils.helpers import CaptureServer, envelope, static
@@ -284,7 +294,7 @@ def test_bad_material_gives_nulls_and_one_warning_each(emulator, client, details
 def test_sm_certificate_keys_are_dropped(emulator, client):
     with Emulator(port=0, rate_limit=0, generate=10) as emu:
         assert "EncryptPrivateKey" in emu.certificates["G0000010"] or emu.certificates["G0000010"].get("_material_pending")
-        result = gather(ApiClient(credentials=static(), endpoint=emu.url, rate_limit=1000.0), ids=["G0000010"], include_certificate=True)
+        result = gather(connect(SSL, credentials=static(), endpoint=emu.url, rate_limit=1000.0), ids=["G0000010"], include_certificate=True)
         assert emu.certificates["G0000010"]["EncryptPrivateKey"].startswith("-----BEGIN PRIVATE KEY-----")
         assert result["certificates"][0]["fingerprints"]["sha256"]
         _assert_no_key(emu, ["G0000010"], repr(result))
@@ -328,3 +338,35 @@ def test_truncated_detail_answer_is_never_quoted(emulator, make_client):
     healed = gather(make_client(emulator.url, retries=3, warn=warnings.append), ids=["NoRm0001"], include_certificate=True, warn=warnings.append)
     assert healed["certificates"][0]["fingerprints"] and len(warnings) == 2
     _assert_no_key(emulator, ["NoRm0001"], "\n".join(warnings), repr(healed))
+
+
+def test_map_concurrent_order_exceptions_and_stop():
+    def func(item):
+        if item % 7 == 3:
+            raise ValueError(item)
+        time.sleep(0.001 * (item % 5))
+        return item * 10
+
+    results = map_concurrent(func, list(range(40)), workers=20)
+    for index, result in enumerate(results):
+        if index % 7 == 3:
+            assert isinstance(result, ValueError) and result.args == (index,)
+        else:
+            assert result == index * 10
+    assert map_concurrent(func, [], workers=20) == []
+
+
+def test_map_concurrent_stop_on_skips_unstarted_items():
+    started = []
+
+    def func(item):
+        started.append(item)
+        if item == 0:
+            raise ApiError("AuthFailure.SignatureFailure", "bad key")
+        time.sleep(0.05)
+        return item
+
+    results = map_concurrent(func, list(range(20)), workers=2, stop_on=lambda exc: isinstance(exc, ApiError))
+    assert isinstance(results[0], ApiError)
+    assert len(started) < 20
+    assert results.count(None) == 20 - len(started)

@@ -23,6 +23,7 @@ from ansible_collections.cloudcert.tencent.plugins.module_utils._material import
     strip_private_keys,
     to_pem,
 )
+from ansible_collections.cloudcert.tencent.plugins.module_utils._ssl import SSL
 from ansible_collections.cloudcert.tencent.tests.emulator.material import GARBAGE_BLOCK, NOT_BASE64_BLOCK, Authority, key_pem
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -242,14 +243,14 @@ def test_encrypted_and_traditional_keys_are_cut_too(leaf):
 def test_the_client_drops_keys_on_arrival_and_never_quotes_detail_bodies(leaf):
     key = key_pem(leaf[1])
     body = json.dumps({"Response": {"CertificatePrivateKey": key, "CertificatePublicKey": leaf[0], "RequestId": "r"}}).encode()
-    response = parse_envelope(status=200, body=body, action="DescribeCertificateDetail")
+    response = parse_envelope(status=200, body=body, action="DescribeCertificateDetail", service=SSL)
     assert response == {"CertificatePublicKey": leaf[0], "RequestId": "r"}
     secret_line = key.splitlines()[1]
     for status, cut in ((200, body[: len(body) // 2]), (502, body), (200, b'{"Response": {"CertificatePrivateKey": "' + key.encode()[:60])):
         with pytest.raises(TransportError) as caught:
-            parse_envelope(status=status, body=cut, action="DescribeCertificateDetail")
+            parse_envelope(status=status, body=cut, action="DescribeCertificateDetail", service=SSL)
         assert "not quoted" in str(caught.value) and secret_line[:20] not in str(caught.value) and "PRIVATE" not in str(caught.value)
     # Other actions keep their short quote, which helps with proxies answering garbage.
     with pytest.raises(TransportError) as caught:
-        parse_envelope(status=200, body=b"upstream error", action="DescribeCertificate")
+        parse_envelope(status=200, body=b"upstream error", action="DescribeCertificate", service=SSL)
     assert "'upstream error'" in str(caught.value)

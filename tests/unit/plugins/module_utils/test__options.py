@@ -12,8 +12,7 @@ import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.cloudcert.tencent.plugins.doc_fragments._connection import ModuleDocFragment
 from ansible_collections.cloudcert.tencent.plugins.module_utils import _credentials
-from ansible_collections.cloudcert.tencent.plugins.module_utils._client import DEFAULT_ENDPOINT, LANGUAGES
-from ansible_collections.cloudcert.tencent.plugins.module_utils._environment import ENV_VARS, LATE_BOUND
+from ansible_collections.cloudcert.tencent.plugins.module_utils._environment import ENV_VARS, LATE_BOUND, VAR_NAMES
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ConfigurationError, CredentialError
 from ansible_collections.cloudcert.tencent.plugins.module_utils._options import (
     OPTION_NAMES,
@@ -21,6 +20,7 @@ from ansible_collections.cloudcert.tencent.plugins.module_utils._options import 
     connection_argument_spec,
     validate,
 )
+from ansible_collections.cloudcert.tencent.plugins.module_utils._ssl import DEFAULT_ENDPOINT, LANGUAGES
 
 DOC = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
 PLUGINS = yaml.safe_load(ModuleDocFragment.PLUGINS)["options"]
@@ -71,7 +71,7 @@ def test_validate_accepts_good_values(tmp_path):
 
 def test_argspec_names_equal_fragment_names():
     spec = connection_argument_spec()
-    assert set(spec) == set(DOC) == set(PLUGINS) == set(OPTION_NAMES)
+    assert set(spec) == set(DOC) == set(PLUGINS) == set(OPTION_NAMES) == set(VAR_NAMES)
     assert len(OPTION_NAMES) == len(set(OPTION_NAMES))
 
 
@@ -131,7 +131,7 @@ def test_metadata_url_variable_is_documented():
 def test_plugins_overlay_has_ini_and_vars_for_every_option():
     for option in OPTION_NAMES:
         assert PLUGINS[option]["ini"] == [{"section": "cloudcert_tencent", "key": option}]
-        assert PLUGINS[option]["vars"] == [{"name": "tencentcloud_%s" % option}]
+        assert PLUGINS[option]["vars"] == [{"name": name} for name in VAR_NAMES[option]]
 
 
 def test_argspec_env_fallback_really_works(monkeypatch):

@@ -15,21 +15,18 @@ import threading
 import time
 
 import pytest
-from ansible_collections.cloudcert.tencent.plugins.module_utils import _ratelimit
-from ansible_collections.cloudcert.tencent.plugins.module_utils._ratelimit import (
+from ansible_collections.cloudcert.tencent.plugins.module_utils import _ratelimit, _statefile
+from ansible_collections.cloudcert.tencent.plugins.module_utils._ratelimit import ENV_STATE_DIR, SharedRateLimiter, default_state_dir, state_file_name
+from ansible_collections.cloudcert.tencent.plugins.module_utils._throttle import (
     BETA,
     CUBIC_C,
     DECREASE_GAP,
-    ENV_STATE_DIR,
     MIN_RATE,
-    SharedRateLimiter,
     current_rate,
-    default_state_dir,
     new_state,
     record_answered,
     record_throttled,
     reserve,
-    state_file_name,
     valid_state,
 )
 from hypothesis import given, settings
@@ -431,7 +428,7 @@ def test_stale_state_files_are_swept(tmp_path):
         os.utime(path, (old, old))
     with open(busy, "rb") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)  # someone is using it right now
-        _ratelimit.sweep_stale(str(tmp_path), now=time.time())
+        _statefile.sweep_stale(str(tmp_path), now=time.time(), stale_after=_ratelimit.STALE_AFTER)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["busy.json", "fresh.json", "other.json"]
 
 

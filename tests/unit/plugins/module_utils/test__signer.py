@@ -13,8 +13,9 @@ from unittest import mock
 
 import pytest
 from ansible_collections.cloudcert.tencent.plugins.module_utils import _signer
-from ansible_collections.cloudcert.tencent.plugins.module_utils._client import ApiClient
+from ansible_collections.cloudcert.tencent.plugins.module_utils._client import connect
 from ansible_collections.cloudcert.tencent.plugins.module_utils._credentials import Credential, StaticCredentials
+from ansible_collections.cloudcert.tencent.plugins.module_utils._ssl import SSL
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tencentcloud.common import credential as sdk_credential
@@ -274,7 +275,8 @@ def test_matches_official_sdk(action, params, timestamp, host, secret_id, secret
     assert ours["Host"] == req.header["Host"] == host
 
     # The client's full header set agrees with the SDK's on every header both send.
-    client = ApiClient(
+    client = connect(
+        SSL,
         credentials=StaticCredentials(Credential(secret_id, secret_key, token, source="test")),
         endpoint=host,
         region=region,

@@ -357,7 +357,7 @@ def cache(tmp_path):
     return RecordCache(str(tmp_path / "c"), 300, clock=Clock())
 
 
-KEY = RecordCache.key(["key", "AKID", "f" * 64], endpoint="https://ssl.example", language="en-US", cert_id="Juz8JAxn")
+KEY = RecordCache.key("key AKID " + "f" * 64, endpoint="https://ssl.example", language="en-US", cert_id="Juz8JAxn")
 
 
 def test_record_cache_hit_miss_and_ttl(cache, record):
@@ -579,3 +579,28 @@ def test_a_misspelt_keyword_gets_a_suggestion(run):
 def test_the_alias_token_is_a_known_keyword(run):
     record = run(["NoRm0001"], token=None)[0]
     assert record["certificate_id"] == "NoRm0001"
+
+
+def test_record_cache_refuses_what_the_rate_limiter_refuses(tmp_path, monkeypatch):
+    """One state-file policy (module_utils/_statefile.py): a symlinked or foreign directory is not used."""
+    warnings = []
+    monkeypatch.setattr(_lookup.display, "warning", lambda text, *a, **k: warnings.append(text))
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    assert RecordCache(str(tmp_path / "link"), 300).usable is False
+    assert "not a plain directory" in warnings[-1] and "cache is off" in warnings[-1]
+    real_uid = os.getuid()
+    monkeypatch.setattr(os, "getuid", lambda: real_uid + 1)
+    assert RecordCache(str(real), 300).usable is False
+    assert "belongs to another user" in warnings[-1]
+
+
+def test_the_variables_table_is_what_the_documentation_declares():
+    """LookupOptions tells variables by these names: they must be the ones Ansible reads (DOCUMENTATION with fragments)."""
+    from ansible import constants as C
+
+    plugin = lookup_loader.get(NAME)
+    definitions = C.config.get_configuration_definitions("lookup", plugin._load_name)
+    declared = {name: tuple(entry["name"] for entry in spec.get("vars") or []) for name, spec in definitions.items() if spec.get("vars")}
+    assert declared == _lookup._VARIABLES
