@@ -4,7 +4,7 @@
 #   make demo         the README's first command: the demo playbooks against the bundled emulator
 #   make test         every session, two at a time: ruff, ansible-lint, docs, sanity/units/integration on ansible-core
 #                     2.21 and the 2.16 to 2.20 matrix, build, changelog, EE, galaxy-importer, benchmark smoke, demo
-#   make check        the quick loop: ruff, the unit tests on Python 3.12, the module's integration target
+#   make check        the quick loop: ruff, the harness' tests, the unit tests on Python 3.12, the module's integration target
 #   make matrix       the ansible-core 2.16 to 2.20 sessions alone;  make sanity | units | integration | lint | build
 #   make test SESSIONS="units-2.21 integration-2.16"   any sessions (make list shows them)
 #   make docs         the docsite as HTML in build/docs/ (plugin pages and guides)
@@ -27,7 +27,7 @@ test:
 	@$(RUN) $(if $(SESSIONS),-s $(SESSIONS))
 
 check:
-	@$(RUN) -s lint units-quick integration-quick
+	@$(RUN) -s lint harness units-quick integration-quick
 
 matrix:
 	@$(RUN) -t matrix

@@ -45,7 +45,12 @@ NEWEST = "2.21"
 MATRIX = {
     # core: (controller Python, sanity arguments, units arguments, integration target groups)
     # None: the stage does not run on that core; [] runs it on every Python / every target.
-    "2.21": ("3.12", [], [], {"": ["ssl_certificate_info", "lookup_ssl_certificate", "eda_certificate_expiry"], "timing": ["reliability", "target_pythons"]}),
+    "2.21": (
+        "3.12",
+        [],
+        [],
+        {"": ["ssl_certificate_info", "lookup_ssl_certificate", "eda_certificate_expiry"], "reliability": ["reliability", "target_pythons"]},
+    ),
     "2.16": ("3.11", ["--python", "3.11"], ["--python", "3.11"], {"": MODULE_AND_LOOKUP}),
     "2.17": ("3.11", None, None, {"": ["lookup_ssl_certificate"]}),
     "2.18": ("3.12", None, None, {"": ["lookup_ssl_certificate"]}),
@@ -53,7 +58,7 @@ MATRIX = {
     "2.20": ("3.12", None, None, {"": ["lookup_ssl_certificate"]}),
 }
 # Measured session times (a cold run), longest first; the rest follow in the order this file defines them.
-LONGEST_FIRST = ["units-2.21", "integration-2.21", "sanity-2.21", "sanity-2.16", "integration-2.19", "integration-2.16", "integration-2.21-timing"]
+LONGEST_FIRST = ["units-2.21", "integration-2.21", "sanity-2.21", "sanity-2.16", "integration-2.19", "integration-2.16", "integration-2.21-reliability"]
 
 
 def requirements(core: str) -> str:
@@ -143,18 +148,32 @@ def ansible_test_integration(session: nox.Session, core: str, targets: list[str]
         session.error("integration: %s" % (note if missing or not error else error.reason))
 
 
+def _described(func, text: str):
+    """FUNC with TEXT as the description `make list` shows."""
+
+    def session_func(session: nox.Session) -> None:
+        func(session)
+
+    session_func.__doc__ = text
+    return session_func
+
+
 def add_matrix() -> None:
     """One sanity, units and integration session per ansible-core of MATRIX (as far as it runs them)."""
     sessions = {}
     for core, (python, sanity, units, integration) in MATRIX.items():
         tags = ["matrix"] if core != NEWEST else ["newest"]
+        on = "ansible-core %s, controller Python %s" % (core, python)
         if sanity is not None:
-            sessions["sanity-%s" % core] = (python, tags, lambda s, c=core, a=sanity: ansible_test_sanity(s, c, a))
+            text = "ansible-test sanity on %s (%s)" % (on, " ".join(sanity) or "every Python")
+            sessions["sanity-%s" % core] = (python, tags, _described(lambda s, c=core, a=sanity: ansible_test_sanity(s, c, a), text))
         if units is not None:
-            sessions["units-%s" % core] = (python, tags, lambda s, c=core, a=units: ansible_test_units(s, c, a))
+            text = "ansible-test units on %s (%s)" % (on, " ".join(units) or "every Python")
+            sessions["units-%s" % core] = (python, tags, _described(lambda s, c=core, a=units: ansible_test_units(s, c, a), text))
         for group, targets in integration.items():
             name = "integration-%s%s" % (core, "-" + group if group else "")
-            sessions[name] = (python, tags, lambda s, c=core, t=targets: ansible_test_integration(s, c, t))
+            text = "ansible-test integration on %s: %s" % (on, " ".join(targets))
+            sessions[name] = (python, tags, _described(lambda s, c=core, t=targets: ansible_test_integration(s, c, t), text))
     # nox starts sessions in the order they are defined: the longest first, so that neither lane idles at the end.
     for name in sorted(sessions, key=lambda name: LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)):
         python, tags, func = sessions[name]
@@ -163,6 +182,18 @@ def add_matrix() -> None:
 
 add_matrix()
 antsibull_nox.load_antsibull_nox_toml()
+
+
+@nox.session(name="harness", python="3.12", tags=["check"])
+def harness(session: nox.Session) -> None:
+    """The harness' own tests: the summary, the counts and the interpreter links (.ci/harness/test_harness.py)."""
+    session.install("pytest==9.2.0")
+    junit = workdir(session)
+    try:
+        session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml", str(junit / "harness-units.xml"), str(CI_DIR / "harness"))
+    finally:
+        tests, failed, skipped = results.junit_counts(str(junit))
+        results.record(session.name, tests - failed - skipped, failed or (0 if tests else 1), "%d tests" % tests)
 
 
 @nox.session(name="units-quick", python="3.12", tags=["check"], default=False)

@@ -11,6 +11,7 @@ cache="${CLOUDCERT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cloudcert-tencent}"
 mkdir -p "$cache/tmp"
 cache="$(cd "$cache" && pwd -P)"
 export TMPDIR="$cache/tmp"  # even venv's ensurepip writes temporary files
+export PYTHONPYCACHEPREFIX="$cache/pycache"  # no __pycache__ in the checkout
 
 # A working python3.12 by its real path: a pyenv shim on PATH may exist and fail ("command not found") unless 3.12 is
 # the active pyenv version, and a venv made from a symlink that goes away later is broken.

@@ -47,6 +47,9 @@ def isolated_environment(cache: str, run_dir: str) -> dict[str, str]:
         ANSIBLE_REMOTE_TMP=os.path.join(home, ".ansible", "tmp"),
         # antsibull-nox's formatters check instead of rewriting files when CI is "true"; `make format` passes false.
         CI=os.environ.get("CI", "true"),
+        # Tools that would write into the checkout: ruff's cache, Python's bytecode (nox imports noxfile.py).
+        RUFF_CACHE_DIR=os.path.join(cache, "ruff"),
+        PYTHONPYCACHEPREFIX=os.path.join(cache, "pycache"),
         # No collection dependency may be fetched (Galaxy is unreachable): fail at once instead.
         ANTSIBULL_NOX_INSTALL_COLLECTIONS="never",
         **{results.RESULTS_ENV: os.path.join(run_dir, "results")},

@@ -72,9 +72,11 @@ class CredentialProvider(Protocol):
     identity: str
     refreshable: bool
 
-    def get(self) -> Credential: ...
+    def get(self) -> Credential:
+        """The keys to sign with now (a refreshable provider fetches new ones shortly before they expire)."""
 
-    def refresh(self) -> Credential: ...
+    def refresh(self) -> Credential:
+        """New keys at once, after the API called the current ones stale (static keys: the same ones)."""
 
 
 class StaticCredentials:

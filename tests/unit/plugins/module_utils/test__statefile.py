@@ -78,7 +78,7 @@ def test_a_lock_held_elsewhere_gives_up_at_the_deadline(tmp_path):
             started = time.monotonic()
             with pytest.raises(StateFileError, match="lock was held"):
                 lock(other, wait=0.1)
-            assert 0.1 <= time.monotonic() - started < 1.0
+            assert 0.1 <= time.monotonic() - started < 5.0  # gave up at its deadline instead of waiting on
         finally:
             os.close(other)
         rewrite_json(fd, {"a": 1})
