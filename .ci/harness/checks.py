@@ -8,7 +8,6 @@ it found as sentences; ``fail_on`` turns a non-empty list into the session's fai
 from __future__ import annotations
 
 import fcntl
-import glob
 import json
 import os
 import re
@@ -77,27 +76,29 @@ def ensure_shellcheck(session) -> None:
             session.run(*install, external=True, silent=True, env=env)
 
 
+def build_tarball(session, coll: Path, directory: Path) -> Path:
+    """``ansible-galaxy collection build`` of COLL into DIRECTORY; the tarball's path."""
+    session.run("ansible-galaxy", "collection", "build", "--output-path", str(directory), str(coll), silent=True)
+    (tarball,) = directory.glob("*.tar.gz")
+    return tarball
+
+
+def install_tarball(session, tarball: Path, path: Path) -> Path:
+    """Install TARBALL with --no-deps into PATH (resolving dependencies would call Galaxy); the collection's directory.
+
+    The collections path must not contain the source tree, or install reports "Nothing to do".
+    """
+    session.run("ansible-galaxy", "collection", "install", "--no-deps", "-p", str(path), str(tarball), env={"ANSIBLE_COLLECTIONS_PATH": str(path)}, silent=True)
+    namespace, name = tarball.name.rsplit("-", 1)[0].split("-", 1)
+    installed = path / "ansible_collections" / namespace / name
+    if not (installed / "MANIFEST.json").is_file():
+        session.error("installing %s did not produce %s" % (tarball.name, installed))
+    return installed
+
+
 def build_and_install(session, coll: Path, dist: Path, installed: Path) -> Path:
-    """Build the tarball into DIST and install it with --no-deps into INSTALLED; return the installed collection."""
-    session.run("ansible-galaxy", "collection", "build", "--output-path", str(dist), str(coll), silent=True)
-    # --no-deps: resolving dependencies would call Galaxy. The collections path must not contain the source tree, or
-    # install reports "Nothing to do".
-    session.run(
-        "ansible-galaxy",
-        "collection",
-        "install",
-        "--no-deps",
-        "-p",
-        str(installed),
-        *glob.glob(str(dist / "*.tar.gz")),
-        env={"ANSIBLE_COLLECTIONS_PATH": str(installed)},
-        silent=True,
-    )
-    meta = galaxy(coll)
-    path = installed / "ansible_collections" / meta["namespace"] / meta["name"]
-    if not (path / "MANIFEST.json").is_file():
-        session.error("build: installing the tarball did not produce %s" % path)
-    return path
+    """Build the tarball into DIST and install it into INSTALLED; return the installed collection."""
+    return install_tarball(session, build_tarball(session, coll, dist), installed)
 
 
 def license_problems(coll: Path, dist: Path, installed: Path) -> list[str]:
@@ -108,7 +109,7 @@ def license_problems(coll: Path, dist: Path, installed: Path) -> list[str]:
             wanted.update(re.findall(r"LICENSES/[A-Za-z0-9.+_-]+\.txt", path.read_text(encoding="utf-8", errors="replace")))
     if not wanted:
         return ["no file header points to a LICENSES/ text"]
-    (tarball,) = glob.glob(str(dist / "*.tar.gz"))
+    (tarball,) = dist.glob("*.tar.gz")
     with tarfile.open(tarball) as archive:
         listing = set(archive.getnames())
     problems = []
@@ -231,22 +232,14 @@ def execution_environment(session, coll: Path, ee: Path) -> list[str]:
     if not python or not (coll / python).is_file():
         return problems + ["meta/execution-environment.yml: dependencies.python must name a file"]
     print("ee: collection metadata points at %s" % python)
-    (ee / "collections").mkdir(parents=True)
-    session.run("ansible-galaxy", "collection", "build", "--output-path", str(ee), str(coll), silent=True)
+    ee.mkdir(parents=True)
+    built = build_tarball(session, coll, ee)
+    if built.name != tarball:
+        return problems + ["the build produced %s, not %s (what docs/ee/execution-environment.yml installs)" % (built.name, tarball)]
     shutil.copy(coll / "docs" / "ee" / "execution-environment.yml", ee)
     with session.chdir(ee):
         session.run("ansible-builder", "create", "--file", "execution-environment.yml", "--context", "context", "--output-filename", "Containerfile")
-    session.run(
-        "ansible-galaxy",
-        "collection",
-        "install",
-        "--no-deps",
-        "-p",
-        str(ee / "collections"),
-        str(ee / tarball),
-        env={"ANSIBLE_COLLECTIONS_PATH": str(ee / "collections")},
-        silent=True,
-    )
+    install_tarball(session, built, ee / "collections")
     session.run(
         "python",
         str(ee / "context" / "_build" / "scripts" / "introspect.py"),
@@ -286,10 +279,9 @@ def galaxy_import(session, coll: Path, directory: Path) -> list[str]:
     and still exits 0). pyflakes findings fail; pycodestyle notes are listed but tolerated, since ruff owns the style.
     Its exit code is not enough, so the log and importer_result.json are checked too."""
     directory.mkdir(parents=True)
-    session.run("ansible-galaxy", "collection", "build", "--output-path", str(directory), str(coll), silent=True)
-    (tarball,) = glob.glob(str(directory / "*.tar.gz"))
+    tarball = build_tarball(session, coll, directory)
     with session.chdir(directory):
-        log = session.run("python", "-m", "galaxy_importer.main", tarball, env={"GALAXY_IMPORTER_RUN_FLAKE8": "true"}, silent=True) or ""
+        log = session.run("python", "-m", "galaxy_importer.main", str(tarball), env={"GALAXY_IMPORTER_RUN_FLAKE8": "true"}, silent=True) or ""
     print(log)
     with open(directory / "importer_result.json", encoding="utf-8") as handle:
         result = json.load(handle)

@@ -171,6 +171,8 @@ class Bench:
                 "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
                 "ANSIBLE_LOCAL_TEMP": os.path.join(work, "ansible-tmp"),
                 "ANSIBLE_HOME": os.path.join(work, "ansible-home"),
+                # A local connection expands the default ~/.ansible/tmp through the passwd entry, not HOME.
+                "ANSIBLE_REMOTE_TMP": os.path.join(work, "ansible-remote-tmp"),
                 "ANSIBLE_NOCOLOR": "1",
                 "TENCENTCLOUD_SECRET_ID": self.secret_id,
                 "TENCENTCLOUD_SECRET_KEY": self.secret_key,
