@@ -27,7 +27,6 @@ PAGE_SIZE = 1000  # the API's maximum Limit
 BATCH_SIZE = 50  # CertIds per DescribeCertificates (larger batches are refused by sibling actions)
 MAX_PAGES = 10000  # a guard against a server whose TotalCount never converges
 ON_MISSING = ("error", "warn", "skip")
-DETAIL_ACTION = DETAIL
 # What to fetch: ids, or the listing filters, never both. One spec for the module and the event source.
 LISTING_FILTERS = ("search", "statuses", "certificate_type")
 SELECTION_MUTUALLY_EXCLUSIVE = [("certificate_ids", name) for name in LISTING_FILTERS]
@@ -148,7 +147,7 @@ def describe_by_ids(client, ids: list[str], *, warn=None, include_certificate: b
             continue
         found[cert_id] = normalise(answers[(DESCRIBE, cert_id)], fields=DETAIL_FIELDS, warn=warn)
         if include_certificate:
-            found[cert_id].update(material_of(answers[(DETAIL_ACTION, cert_id)], cert_id, warn=warn))
+            found[cert_id].update(material_of(answers[(DETAIL, cert_id)], cert_id, warn=warn))
     return found, missing
 
 
@@ -164,8 +163,8 @@ def fetch_material(client, ids: list[str], *, warn=None) -> tuple[dict, list[str
     the three material keys come back, never a private key nor any other field of the detail answer.
     """
     unique = _unique(ids)
-    answers, missing = _fetch(client, [(DETAIL_ACTION, cert_id) for cert_id in unique])
-    return {cert_id: material_of(answers[(DETAIL_ACTION, cert_id)], cert_id, warn=warn) for cert_id in unique if cert_id not in missing}, missing
+    answers, missing = _fetch(client, [(DETAIL, cert_id) for cert_id in unique])
+    return {cert_id: material_of(answers[(DETAIL, cert_id)], cert_id, warn=warn) for cert_id in unique if cert_id not in missing}, missing
 
 
 def add_material(client, records: list[dict], *, warn=None) -> list[str]:

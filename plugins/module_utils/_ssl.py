@@ -36,14 +36,3 @@ ACTIONS = {
 SSL = Service(name="ssl", version="2019-12-05", default_endpoint="ssl.intl.tencentcloudapi.com", actions=ACTIONS, response_filter=strip_private_keys)
 DEFAULT_ENDPOINT = SSL.default_endpoint
 LANGUAGES = ("en-US", "zh-CN")
-
-
-def permission_of(action: str | None) -> str | None:
-    """The CAM permission an action needs (``ssl:<Action>``), or None for an action we do not call."""
-    entry = ACTIONS.get(action or "")
-    return entry.permission if entry else None
-
-
-def secret_bearing(action: str | None) -> bool:
-    entry = ACTIONS.get(action or "")
-    return bool(entry and entry.secret_bearing)

@@ -27,10 +27,10 @@ from ansible.utils.display import Display
 from ansible_collections.cloudcert.tencent.plugins.module_utils._certificate import DERIVED_KEYS, DETAIL_FIELDS, expiry_facts
 from ansible_collections.cloudcert.tencent.plugins.module_utils._environment import ENV_VARS, SECRET_OPTIONS, VAR_NAMES
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ConfigurationError, TencentCloudError, describe_failure
-from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import DETAIL_ACTION, ON_MISSING, clean_ids, handle_missing
+from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import ON_MISSING, clean_ids, handle_missing
 from ansible_collections.cloudcert.tencent.plugins.module_utils._material import MATERIAL_KEYS
 from ansible_collections.cloudcert.tencent.plugins.module_utils._options import OPTION_NAMES, build_client
-from ansible_collections.cloudcert.tencent.plugins.module_utils._ssl import DESCRIBE as DESCRIBE_ACTION
+from ansible_collections.cloudcert.tencent.plugins.module_utils._ssl import DESCRIBE, DETAIL
 from ansible_collections.cloudcert.tencent.plugins.plugin_utils._cache import MATERIAL, RECORD, RecordCache, default_cache_dir, fetch_records
 
 display = Display()
@@ -272,7 +272,7 @@ def run_lookup(plugin, terms, *, variables=None, direct: dict | None = None) -> 
         kind = MATERIAL if wants_material(field) else RECORD
         cache = _cache_for(options, ttl, client)
         found, missing = fetch_records(client, ids, cache=cache, clear=bool(options.values.get("cache_clear")), warn=display.warning, kind=kind)
-        handle_missing(missing, on_missing, warn=display.warning, action=DETAIL_ACTION if kind == MATERIAL else DESCRIBE_ACTION)
+        handle_missing(missing, on_missing, warn=display.warning, action=DETAIL if kind == MATERIAL else DESCRIBE)
         results = []
         for cert_id in ids:
             if cert_id in found:
