@@ -3,29 +3,23 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
 # This file is PRIVATE to the cloudcert.tencent collection: it may change or go away without notice.
-"""Fetching certificates: describe by id, batch by id, list with filters. Returns normalised records.
+"""The fetch plan: which certificates (a source), what each gets (enrichers), the expiry filter, order and missing.
 
-Results come back in the order asked; a repeated id is fetched once; ids the API does not know are
-collected as ``missing`` and handled by ``on_missing``. A failure that is not "not found" fails the
+One plan for the module and the event source; the lookup enters the same per-id steps with its cache as the
+store (``_fetch.Fetcher``). Results come back in the order asked; a repeated id is fetched once; ids the API does
+not know are collected as ``missing`` and handled by ``on_missing``. A failure that is not "not found" fails the
 whole gathering: partial results are never handed out as complete.
 """
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections import namedtuple
 
-from ansible_collections.cloudcert.tencent.plugins.module_utils._certificate import DETAIL_FIELDS, LIST_FIELDS, normalise, within_days
-from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ApiError, ConfigurationError, ResponseError, TencentCloudError
-from ansible_collections.cloudcert.tencent.plugins.module_utils._material import material
-from ansible_collections.cloudcert.tencent.plugins.module_utils._retry import is_retryable
-from ansible_collections.cloudcert.tencent.plugins.module_utils._ssl import DESCRIBE, DETAIL, LIST
-from ansible_collections.cloudcert.tencent.plugins.module_utils._transport import MAX_CONNECTIONS
+from ansible_collections.cloudcert.tencent.plugins.module_utils._certificate import within_days
+from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ApiError, ConfigurationError
+from ansible_collections.cloudcert.tencent.plugins.module_utils._fetch import MATERIAL, NOT_FOUND, RECORD, Fetcher, MissingIds
+from ansible_collections.cloudcert.tencent.plugins.module_utils._ssl import DESCRIBE, LIST
 
-NOT_FOUND = "FailedOperation.CertificateNotFound"
-PAGE_SIZE = 1000  # the API's maximum Limit
-BATCH_SIZE = 50  # CertIds per DescribeCertificates (larger batches are refused by sibling actions)
-MAX_PAGES = 10000  # a guard against a server whose TotalCount never converges
 ON_MISSING = ("error", "warn", "skip")
 # What to fetch: ids, or the listing filters, never both. One spec for the module and the event source.
 LISTING_FILTERS = ("search", "statuses", "certificate_type")
@@ -46,10 +40,33 @@ class NotFoundError(ApiError):
     """Raised for ``on_missing: error``; lists every id that was not found."""
 
 
-class MissingIds(list):
-    """Ids that were not found, with the API answer that said so (for its message and RequestId)."""
+_Request = namedtuple("Request", "certificate_ids search statuses certificate_type details include_certificate expiring_within_days on_missing")
 
-    evidence: ApiError | None = None
+
+class Request(_Request):
+    """What one gathering asks for, in the module's option names (``certificate_ids`` None: a listing)."""
+
+    __slots__ = ()
+    DEFAULTS = {"details": True, "include_certificate": False, "on_missing": "error"}
+
+    @classmethod
+    def of(cls, params: dict) -> Request:
+        """From the module's (or the event source's) validated parameters; absent options take their defaults."""
+        return cls(**{name: params.get(name, cls.DEFAULTS.get(name)) for name in cls._fields})
+
+    def enrichers(self) -> tuple:
+        """Per-id steps beyond the record, for the certificates the expiry filter keeps."""
+        return (MATERIAL,) if self.include_certificate else ()
+
+    def listing_params(self) -> dict:
+        params = {}
+        if self.search:
+            params["SearchKey"] = self.search
+        if self.statuses:
+            params["CertificateStatus"] = list(self.statuses)
+        if self.certificate_type:
+            params["CertificateType"] = self.certificate_type
+        return params
 
 
 def clean_ids(ids) -> list[str]:
@@ -63,178 +80,6 @@ def clean_ids(ids) -> list[str]:
             raise ConfigurationError("certificate_ids: %r is not a valid certificate id (empty, or contains spaces or control characters)" % (value,))
         cleaned.append(text)
     return cleaned
-
-
-def _unique(ids: list[str]) -> list[str]:
-    return list(dict.fromkeys(ids))
-
-
-def _stops_everything(error) -> bool:
-    """A failure that will repeat for every other id (bad key, no permission): stop starting new calls."""
-    return isinstance(error, TencentCloudError) and not is_retryable(error) and getattr(error, "code", None) != NOT_FOUND
-
-
-def map_concurrent(func, items: list, *, workers: int, stop_on=None) -> list:
-    """Run ``func(item)`` for every item in a pool of at most WORKERS threads; return results in input order.
-
-    A result is the return value or the exception raised. When ``stop_on(exc)`` is true for
-    an exception, items that have not started yet are skipped (their slot holds None), so a
-    fatal error (wrong key) does not cost one doomed request per remaining item.
-    """
-    if not items:
-        return []
-    stop = threading.Event()
-
-    def run(item):
-        if stop.is_set():
-            return None
-        try:
-            return func(item)
-        except Exception as exc:  # noqa: BLE001 - handed back to the caller in order
-            if stop_on is not None and stop_on(exc):
-                stop.set()
-            return exc
-
-    workers = min(len(items), workers)
-    if workers <= 1:
-        return [run(item) for item in items]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cloudcert") as pool:
-        return list(pool.map(run, items))
-
-
-def _workers(client) -> int:
-    """Enough threads to keep ``rate_limit`` requests a second in flight, within the transport's connections."""
-    return min(MAX_CONNECTIONS, max(2, int(client.rate_limit * 2)))
-
-
-def _fetch(client, tasks: list[tuple[str, str]]) -> tuple[dict, MissingIds]:
-    """Run (action, id) calls concurrently; returns ({(action, id): answer}, ids some action did not find).
-
-    DescribeCertificate and DescribeCertificateDetail both take one CertificateId. The client has already dropped
-    the private keys of DescribeCertificateDetail's answers (the SSL service's response filter).
-    """
-    outcomes = map_concurrent(lambda task: client.call(task[0], {"CertificateId": task[1]}), tasks, workers=_workers(client), stop_on=_stops_everything)
-    answers, missing = {}, MissingIds()
-    for task, outcome in zip(tasks, outcomes):
-        if isinstance(outcome, ApiError) and outcome.code == NOT_FOUND:
-            if task[1] not in missing:
-                missing.append(task[1])
-            missing.evidence = missing.evidence or outcome
-        elif isinstance(outcome, BaseException):
-            if isinstance(outcome, TencentCloudError):
-                outcome.subject = "certificate %s" % task[1]
-            raise outcome
-        elif outcome is not None:
-            answers[task] = outcome
-    # Skipped slots (None) exist only after a fatal error, and that error was raised above.
-    return answers, missing
-
-
-def describe_by_ids(client, ids: list[str], *, warn=None, include_certificate: bool = False) -> tuple[dict, list[str]]:
-    """``DescribeCertificate`` for each distinct id, concurrently. Returns ({id: record}, missing ids).
-
-    With ``include_certificate`` each id also gets a ``DescribeCertificateDetail`` call, interleaved in
-    the same pool: the detail answer lacks four DescribeCertificate fields (CA* and PackageTypeName),
-    so it joins the describe call instead of replacing it; the two actions have separate rate limits.
-    An id that either action does not find is missing.
-    """
-    unique = _unique(ids)
-    actions = (DESCRIBE, DETAIL) if include_certificate else (DESCRIBE,)
-    answers, missing = _fetch(client, [(action, cert_id) for cert_id in unique for action in actions])
-    found = {}
-    for cert_id in unique:
-        if cert_id in missing:
-            continue
-        found[cert_id] = normalise(answers[(DESCRIBE, cert_id)], fields=DETAIL_FIELDS, warn=warn)
-        if include_certificate:
-            found[cert_id].update(material_of(answers[(DETAIL, cert_id)], cert_id, warn=warn))
-    return found, missing
-
-
-def material_of(detail: dict, cert_id: str, *, warn=None) -> dict:
-    """``certificate_pem``, ``certificate_chain`` and ``fingerprints`` of one DescribeCertificateDetail answer."""
-    return material(detail.get("CertificatePublicKey"), subject="certificate %s" % cert_id, warn=warn)
-
-
-def fetch_material(client, ids: list[str], *, warn=None) -> tuple[dict, list[str]]:
-    """``DescribeCertificateDetail`` for each distinct id, concurrently: ({id: material keys}, missing ids).
-
-    For callers that already hold records (the lookup asked for a material field, a listing): only
-    the three material keys come back, never a private key nor any other field of the detail answer.
-    """
-    unique = _unique(ids)
-    answers, missing = _fetch(client, [(DETAIL, cert_id) for cert_id in unique])
-    return {cert_id: material_of(answers[(DETAIL, cert_id)], cert_id, warn=warn) for cert_id in unique if cert_id not in missing}, missing
-
-
-def add_material(client, records: list[dict], *, warn=None) -> list[str]:
-    """Add the material keys to normalised ``records`` in place; returns the ids the detail call did not find.
-
-    Records whose id was not found keep no material keys: the caller decides (gone, or missing).
-    """
-    ids = [record["certificate_id"] for record in records if isinstance(record.get("certificate_id"), str)]
-    found, missing = fetch_material(client, ids, warn=warn)
-    for record in records:
-        if not isinstance(record.get("certificate_id"), str):
-            record.update(material(None, subject="a certificate without an id", warn=warn))  # nothing to ask for
-        elif record["certificate_id"] in found:
-            record.update(found[record["certificate_id"]])
-    return missing
-
-
-def list_pages(client, params: dict) -> tuple[list, str | None]:
-    """All pages of ``DescribeCertificates`` for ``params``; returns (raw items, last RequestId)."""
-    items, offset, request_id = [], 0, None
-    for _page in range(MAX_PAGES):
-        response = client.call(LIST, dict(params, Offset=offset, Limit=PAGE_SIZE))
-        request_id = response.get("RequestId")
-        page = response.get("Certificates") or []
-        total = response.get("TotalCount")
-        if not isinstance(page, list) or (total is not None and not isinstance(total, int)):
-            raise ResponseError("DescribeCertificates returned Certificates/TotalCount of the wrong type", action=LIST, request_id=request_id)
-        items.extend(page)
-        offset += len(page)
-        if not page or total is None or offset >= total:
-            return items, request_id
-    raise ResponseError("DescribeCertificates did not finish after %d pages" % MAX_PAGES, action=LIST, request_id=request_id)
-
-
-def _normalise_listed(raw: list, request_id: str | None, warn) -> list[dict]:
-    records = []
-    for item in raw:
-        record = normalise(item, fields=LIST_FIELDS, warn=warn)
-        if record.get("request_id") is None:
-            record["request_id"] = request_id
-        records.append(record)
-    return records
-
-
-def batch_by_ids(client, ids: list[str], *, warn=None) -> tuple[dict, list[str]]:
-    """``DescribeCertificates`` with ``CertIds`` in batches of 50, concurrently. Returns ({id: record}, missing)."""
-    unique = _unique(ids)
-    batches = [unique[i : i + BATCH_SIZE] for i in range(0, len(unique), BATCH_SIZE)]
-    outcomes = map_concurrent(lambda batch: list_pages(client, {"CertIds": batch}), batches, workers=_workers(client), stop_on=_stops_everything)
-    found, wanted = {}, set(unique)
-    for outcome in outcomes:
-        if isinstance(outcome, BaseException):
-            raise outcome
-        raw, request_id = outcome
-        for record in _normalise_listed(raw, request_id, warn):
-            if record.get("certificate_id") in wanted:
-                found[record["certificate_id"]] = record
-    missing = MissingIds(cert_id for cert_id in unique if cert_id not in found)
-    return found, missing
-
-
-def _list_filters(search, statuses, certificate_type) -> dict:
-    params = {}
-    if search:
-        params["SearchKey"] = search
-    if statuses:
-        params["CertificateStatus"] = list(statuses)
-    if certificate_type:
-        params["CertificateType"] = certificate_type
-    return params
 
 
 def handle_missing(missing: list[str], on_missing: str, *, warn=None, action: str = DESCRIBE) -> None:
@@ -253,59 +98,41 @@ def handle_missing(missing: list[str], on_missing: str, *, warn=None, action: st
         warn("certificate%s not found: %s" % ("s" if len(missing) > 1 else "", ", ".join(missing)))
 
 
-def _join_material(client, found: dict, missing: MissingIds, *, days, warn) -> MissingIds:
-    """Material for the records of a batch (only those the expiry filter keeps: fewer calls).
+def _source(fetch: Fetcher, request: Request, ids: list[str] | None) -> tuple[list[dict], MissingIds, tuple]:
+    """(records in order, missing ids, enrichers still to run) of the plan's source.
 
-    A certificate deleted between the two calls is missing, like one the batch did not return.
-    """
-    kept = [record for record in found.values() if within_days(record, days)]
-    gone = add_material(client, kept, warn=warn)
-    for cert_id in gone:
-        found.pop(cert_id, None)
-        missing.append(cert_id)
-    missing.evidence = missing.evidence or getattr(gone, "evidence", None)
-    return missing
-
-
-def gather(
-    client,
-    *,
-    ids=None,
-    search=None,
-    statuses=None,
-    certificate_type=None,
-    details=True,
-    expiring_within_days=None,
-    on_missing="error",
-    include_certificate=False,
-    warn=None,
-) -> dict:
-    """What the module returns: ``certificates`` (ordered, filtered) and ``missing``.
-
-    ``include_certificate`` adds ``certificate_pem``, ``certificate_chain`` and ``fingerprints`` to
-    each record, from one ``DescribeCertificateDetail`` call per certificate.
+    With ``details`` each certificate's record is its own DescribeCertificate call, and the enrichers ride in the
+    same pool round (one round trip); without, the records come from DescribeCertificates (batches of ids or the
+    listing) and the enrichers run afterwards, for the certificates the filter keeps only.
     """
     if ids is not None:
-        ids = clean_ids(ids)
-        if details:
-            found, missing = describe_by_ids(client, ids, warn=warn, include_certificate=include_certificate)
-        else:
-            found, missing = batch_by_ids(client, ids, warn=warn)
-            if include_certificate:
-                missing = _join_material(client, found, missing, days=expiring_within_days, warn=warn)
-        handle_missing(missing, on_missing, warn=warn, action=DESCRIBE if details else LIST)
-        records = [found[cert_id] for cert_id in ids if cert_id in found]
-    else:
-        raw, request_id = list_pages(client, _list_filters(search, statuses, certificate_type))
-        if details:
-            listed = [item.get("CertificateId") for item in raw if isinstance(item, dict) and isinstance(item.get("CertificateId"), str)]
-            # A certificate deleted between listing and describing is simply gone now: not "missing".
-            found, _gone = describe_by_ids(client, listed, warn=warn, include_certificate=include_certificate)
-            records = [found[cert_id] for cert_id in listed if cert_id in found]
-        else:
-            records = [record for record in _normalise_listed(raw, request_id, warn) if within_days(record, expiring_within_days)]
-            if include_certificate:
-                gone = set(add_material(client, records, warn=warn))
-                records = [record for record in records if record.get("certificate_id") not in gone]
-        missing = []
-    return {"certificates": [r for r in records if within_days(r, expiring_within_days)], "missing": missing}
+        if request.details:
+            found, missing = fetch.by_id(ids, (RECORD,) + request.enrichers())
+            return [found[i] for i in ids if i in found], missing, ()
+        found, missing = fetch.batches(ids)
+        return [found[i] for i in ids if i in found], missing, request.enrichers()
+    records = fetch.pages(request.listing_params())
+    if request.details:
+        listed = [r["certificate_id"] for r in records if isinstance(r.get("certificate_id"), str)]
+        # A certificate deleted between listing and describing is simply gone now: not "missing".
+        found, _gone = fetch.by_id(listed, (RECORD,) + request.enrichers())
+        return [found[i] for i in listed if i in found], MissingIds(), ()
+    return records, MissingIds(), request.enrichers()
+
+
+def gather(client, request: Request, *, warn=None) -> dict:
+    """What the module returns: ``certificates`` (ordered, filtered by ``expiring_within_days``) and ``missing``."""
+    ids = clean_ids(request.certificate_ids) if request.certificate_ids is not None else None
+    fetch = Fetcher(client, warn=warn)
+    records, missing, enrichers = _source(fetch, request, ids)
+    records = [record for record in records if within_days(record, request.expiring_within_days)]
+    gone = fetch.enrich(records, enrichers)
+    if gone:
+        # Deleted between the two calls: missing when it was asked for by id, simply gone from a listing.
+        records = [record for record in records if record.get("certificate_id") not in gone]
+        if ids is not None:
+            for cert_id in gone:
+                missing.add(cert_id, gone.evidence)
+    if ids is not None:
+        handle_missing(missing, request.on_missing, warn=warn, action=DESCRIBE if request.details else LIST)
+    return {"certificates": records, "missing": list(missing) if ids is not None else []}

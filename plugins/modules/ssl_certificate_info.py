@@ -390,7 +390,13 @@ attempts:
   sample: 6
 """
 
-from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import ON_MISSING, SELECTION_MUTUALLY_EXCLUSIVE, gather, selection_argument_spec
+from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import (
+    ON_MISSING,
+    SELECTION_MUTUALLY_EXCLUSIVE,
+    Request,
+    gather,
+    selection_argument_spec,
+)
 from ansible_collections.cloudcert.tencent.plugins.module_utils._module import CloudcertModule
 
 
@@ -408,18 +414,7 @@ def main() -> None:
     params = module.params
 
     def body() -> dict:
-        return gather(
-            module.client(),
-            ids=params["certificate_ids"],
-            search=params["search"],
-            statuses=params["statuses"],
-            certificate_type=params["certificate_type"],
-            details=params["details"],
-            expiring_within_days=params["expiring_within_days"],
-            on_missing=params["on_missing"],
-            include_certificate=params["include_certificate"],
-            warn=module.warn,
-        )
+        return gather(module.client(), Request.of(params), warn=module.warn)
 
     module.run(body)
 

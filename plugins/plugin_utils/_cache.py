@@ -20,7 +20,7 @@ import os
 import time
 
 from ansible.utils.display import Display
-from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import describe_by_ids, fetch_material
+from ansible_collections.cloudcert.tencent.plugins.module_utils._fetch import MissingIds
 from ansible_collections.cloudcert.tencent.plugins.module_utils._statefile import (
     StateFileError,
     lock,
@@ -34,9 +34,8 @@ from ansible_collections.cloudcert.tencent.plugins.module_utils._statefile impor
 display = Display()
 
 CACHE_VERSION = 1
-# What an entry holds: the record (DescribeCertificate) or the material (DescribeCertificateDetail).
+# What an entry holds (the name of the fetch plan's step): the record (DescribeCertificate) or the material.
 RECORD = "record"
-MATERIAL = "material"
 # A clock difference this large between forks is impossible on one controller; beyond it an entry is distrusted.
 CLOCK_SLACK = 5.0
 # An entry is one record with its certificate material at most; anything larger is not ours.
@@ -172,36 +171,31 @@ def _collect(cache: RecordCache, keys: dict, found: dict, missing: set) -> list[
     return pending
 
 
-_FETCHERS = {RECORD: describe_by_ids, MATERIAL: fetch_material}
-
-
-def fetch_records(client, ids: list[str], *, cache: RecordCache | None, clear: bool = False, warn=None, kind: str = RECORD) -> tuple[dict, list[str]]:
-    """({id: record}, missing ids) for the distinct ``ids``, through the cache when there is one.
-
-    ``kind`` MATERIAL gives each id's material keys (``certificate_pem``, ``certificate_chain``,
-    ``fingerprints``) from DescribeCertificateDetail instead of its record; the private key never
-    reaches this layer (the core drops it on arrival).
+def cache_store(cache: RecordCache, client, *, kind: str, clear: bool = False):
+    """The fetch plan's per-id store (``_fetch.Fetcher``) for entries of KIND (the step's name: "record" or
+    "material"): ``store(ids, fetch)`` answers from the cache and calls ``fetch(pending ids)`` for the rest, one
+    fork at a time per id. Entries are keyed on ``client.credentials.identity`` (never a secret, and stable when
+    temporary keys rotate), the endpoint and the language.
     """
-    fetch = _FETCHERS[kind]
-    unique = list(dict.fromkeys(ids))
-    if cache is None or not cache.usable:
-        return fetch(client, unique, warn=warn)
-    # Whose keys ask (credentials.identity: never a secret, and stable when temporary keys rotate).
     identity = client.credentials.identity
-    keys = {cert_id: cache.key(identity, endpoint=client.url, language=client.language, cert_id=cert_id, kind=kind) for cert_id in unique}
-    if clear:
-        for key in keys.values():
-            cache.drop(key)
-    found, missing = {}, set()
-    pending = _collect(cache, keys, found, missing)
-    if pending:
-        with cache.locked(keys[cert_id] for cert_id in pending):
-            # Another fork may have fetched while we waited for the lock: read again before asking.
-            pending = _collect(cache, {cert_id: keys[cert_id] for cert_id in pending}, found, missing)
-            if pending:
-                fetched, gone = fetch(client, pending, warn=warn)
-                for cert_id in pending:
-                    cache.write(keys[cert_id], cert_id, fetched.get(cert_id))
-                found.update(fetched)
-                missing.update(gone)
-    return found, [cert_id for cert_id in unique if cert_id in missing]
+
+    def store(ids: list[str], fetch) -> tuple[dict, MissingIds]:
+        keys = {cert_id: cache.key(identity, endpoint=client.url, language=client.language, cert_id=cert_id, kind=kind) for cert_id in ids}
+        if clear:
+            for key in keys.values():
+                cache.drop(key)
+        found, missing = {}, set()
+        pending = _collect(cache, keys, found, missing)
+        if pending:
+            with cache.locked(keys[cert_id] for cert_id in pending):
+                # Another fork may have fetched while we waited for the lock: read again before asking.
+                pending = _collect(cache, {cert_id: keys[cert_id] for cert_id in pending}, found, missing)
+                if pending:
+                    fetched, gone = fetch(pending)
+                    for cert_id in pending:
+                        cache.write(keys[cert_id], cert_id, fetched.get(cert_id))
+                    found.update(fetched)
+                    missing.update(gone)
+        return found, MissingIds(cert_id for cert_id in ids if cert_id in missing)
+
+    return store if cache.usable else None

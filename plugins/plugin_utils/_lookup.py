@@ -27,11 +27,11 @@ from ansible.utils.display import Display
 from ansible_collections.cloudcert.tencent.plugins.module_utils._certificate import DERIVED_KEYS, DETAIL_FIELDS, expiry_facts
 from ansible_collections.cloudcert.tencent.plugins.module_utils._environment import ENV_VARS, SECRET_OPTIONS, VAR_NAMES
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ConfigurationError, TencentCloudError, describe_failure
+from ansible_collections.cloudcert.tencent.plugins.module_utils._fetch import MATERIAL, RECORD, Fetcher
 from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import ON_MISSING, clean_ids, handle_missing
 from ansible_collections.cloudcert.tencent.plugins.module_utils._material import MATERIAL_KEYS
 from ansible_collections.cloudcert.tencent.plugins.module_utils._options import OPTION_NAMES, build_client
-from ansible_collections.cloudcert.tencent.plugins.module_utils._ssl import DESCRIBE, DETAIL
-from ansible_collections.cloudcert.tencent.plugins.plugin_utils._cache import MATERIAL, RECORD, RecordCache, default_cache_dir, fetch_records
+from ansible_collections.cloudcert.tencent.plugins.plugin_utils._cache import RecordCache, cache_store, default_cache_dir
 
 display = Display()
 
@@ -269,10 +269,11 @@ def run_lookup(plugin, terms, *, variables=None, direct: dict | None = None) -> 
         secrets += [value for value in (connection.get("secret_key"), connection.get("security_token")) if value]
         client = build_client(connection, warn=display.warning, note=display.vvv, option_source=source)
         # The material needs DescribeCertificateDetail; every other field comes from the record.
-        kind = MATERIAL if wants_material(field) else RECORD
+        step = MATERIAL if wants_material(field) else RECORD
         cache = _cache_for(options, ttl, client)
-        found, missing = fetch_records(client, ids, cache=cache, clear=bool(options.values.get("cache_clear")), warn=display.warning, kind=kind)
-        handle_missing(missing, on_missing, warn=display.warning, action=DETAIL if kind == MATERIAL else DESCRIBE)
+        store = cache_store(cache, client, kind=step.name, clear=bool(options.values.get("cache_clear"))) if cache is not None else None
+        found, missing = Fetcher(client, warn=display.warning, store=store).by_id(ids, (step,))
+        handle_missing(missing, on_missing, warn=display.warning, action=step.action)
         results = []
         for cert_id in ids:
             if cert_id in found:

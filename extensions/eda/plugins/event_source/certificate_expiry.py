@@ -288,16 +288,17 @@ class ExpiryTracker:
 def poll(client, settings: Settings) -> tuple:
     """One gathering with the module's core (blocking; run in a thread). Returns (records, missing ids)."""
     _options, _gather, _errors = _core()
-    result = _gather.gather(
-        client,
-        ids=settings.certificate_ids,
-        search=settings.search,
-        statuses=settings.statuses,
-        certificate_type=settings.certificate_type,
-        details=settings.details,
-        on_missing="skip",  # a watched id that disappears is "gone", not an error
-        warn=LOGGER.warning,
+    request = _gather.Request.of(
+        {
+            "certificate_ids": settings.certificate_ids,
+            "search": settings.search,
+            "statuses": settings.statuses,
+            "certificate_type": settings.certificate_type,
+            "details": settings.details,
+            "on_missing": "skip",  # a watched id that disappears is "gone", not an error
+        }
     )
+    result = _gather.gather(client, request, warn=LOGGER.warning)
     return result["certificates"], result["missing"]
 
 

@@ -19,7 +19,7 @@ import yaml
 from ansible_collections.cloudcert.tencent.plugins.module_utils import _signer
 from ansible_collections.cloudcert.tencent.plugins.module_utils._client import REQUEST_CLIENT, parse_endpoint, parse_envelope
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ApiError, ConfigurationError, TransportError, describe_failure
-from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import map_concurrent
+from ansible_collections.cloudcert.tencent.plugins.module_utils._fetch import map_concurrent
 from ansible_collections.cloudcert.tencent.plugins.module_utils._ratelimit import ENV_STATE_DIR, default_state_dir
 from ansible_collections.cloudcert.tencent.tests.emulator import (
     DEMO_SECRET_ID,

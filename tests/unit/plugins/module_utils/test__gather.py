@@ -13,21 +13,20 @@ import time
 import pytest
 from ansible_collections.cloudcert.tencent.plugins.module_utils._client import connect
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ApiError, ConfigurationError, ResponseError, TencentCloudError, describe_failure
-from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import (
-    NOT_FOUND,
-    NotFoundError,
-    add_material,
-    fetch_material,
-    gather,
-    list_pages,
-    map_concurrent,
-)
+from ansible_collections.cloudcert.tencent.plugins.module_utils._fetch import MATERIAL, NOT_FOUND, Fetcher, map_concurrent
+from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import NotFoundError, Request
+from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import gather as _gather
 from ansible_collections.cloudcert.tencent.plugins.module_utils._ssl import SSL
 from ansible_collections.cloudcert.tencent.tests.emulator import DENIED_SECRET_ID, DENIED_SECRET_KEY, FIXTURE_IDS, Emulator
 from ansible_collections.cloudcert.tencent.tests.emulator.material import GARBAGE_BLOCK, private_key_lines
 from ansible_collections.cloudcert.tencent.tests.unit.plugins.module_utils.helpers import CaptureServer, envelope, static
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+
+
+def gather(client, *, ids=None, warn=None, **params):
+    """The fetch plan as the module runs it, with the module's option names (``ids``: certificate_ids)."""
+    return _gather(client, Request.of(dict(params, certificate_ids=ids)), warn=warn)
 
 
 def _asked(emu, action):
@@ -185,7 +184,7 @@ def test_list_pages_rejects_wrong_types(make_client, payload):
     server = CaptureServer(reply=(200, envelope(dict(payload, RequestId="rid-x"))))
     try:
         with pytest.raises(ResponseError) as caught:
-            list_pages(make_client(server.url), {})
+            Fetcher(make_client(server.url)).pages({})
         assert caught.value.request_id == "rid-x" and caught.value.action == "DescribeCertificates"
     finally:
         server.close()
@@ -194,7 +193,7 @@ def test_list_pages_rejects_wrong_types(make_client, payload):
 def test_list_pages_stops_on_empty_page_and_null_total(make_client):
     server = CaptureServer(reply=(200, envelope({"Certificates": None, "TotalCount": None, "RequestId": "r"})))
     try:
-        assert list_pages(make_client(server.url), {}) == ([], "r")
+        assert Fetcher(make_client(server.url)).pages({}) == []
         assert len(server.seen) == 1
     finally:
         server.close()
@@ -301,12 +300,12 @@ def test_sm_certificate_keys_are_dropped(emulator, client):
 
 
 def test_fetch_material_for_records_already_held(emulator, client):
-    found, missing = fetch_material(client, ["NoRm0001", "NoSuch01", "NoRm0001"])
+    found, missing = Fetcher(client).by_id(["NoRm0001", "NoSuch01", "NoRm0001"], (MATERIAL,))
     assert list(found) == ["NoRm0001"] and set(found["NoRm0001"]) == {"certificate_pem", "certificate_chain", "fingerprints"}
     assert missing == ["NoSuch01"] and missing.evidence.code == NOT_FOUND
     records = gather(client, ids=["SoOn0002", "NoRm0001"], details=False)["certificates"]
     emulator.reset()
-    assert add_material(client, records) == []
+    assert Fetcher(client).enrich(records, (MATERIAL,)) == []
     assert all(record["fingerprints"]["sha256"] for record in records)
     assert emulator.count() == 2 and emulator.count("DescribeCertificateDetail") == 2
 
