@@ -163,6 +163,7 @@ class SharedRateLimiter:
         self._adapting: dict = {}
         self._lock = threading.Lock()
         self._directory_ok: bool | None = None
+        self.late_turns = 0  # turns given up because this process woke too late to use them (diagnostics)
 
     # -- where the state of one action lives
 
@@ -225,12 +226,18 @@ class SharedRateLimiter:
         while True:
             start, adapting, later = self._transact(action, change)
             self._adapting[action] = adapting
-            if start is not None:
-                break
-            self._sleep(max(0.01, min(ADAPTIVE_HORIZON, later - ADAPTIVE_HORIZON - self._clock())))
-        wait = start - self._clock()
-        if wait > 0:
-            self._sleep(wait)
+            if start is None:
+                self._sleep(max(0.01, min(ADAPTIVE_HORIZON, later - ADAPTIVE_HORIZON - self._clock())))
+                continue
+            wait = start - self._clock()
+            if wait > 0:
+                self._sleep(wait)
+            if self._clock() - start <= self.margin / 2:
+                return
+            # Woken late (a saturated CPU): this request would arrive later than its recorded start, and the
+            # starts reserved a window after it could then arrive within one second of it. The late turn stays
+            # recorded (unused, it only slows others) and this request takes a new one.
+            self.late_turns += 1
 
     def throttled(self, action: str | None = None) -> None:
         """The API answered this action with throttling: lower the machine's rate."""

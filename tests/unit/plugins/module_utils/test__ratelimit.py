@@ -130,6 +130,35 @@ def test_threads_of_one_process_share_the_limit(tmp_path):
     assert sorted(granted) == pytest.approx([float(n // 5) for n in range(23)])
 
 
+def test_a_turn_woken_late_is_given_up_so_arrivals_stay_within_the_rate():
+    """A saturated CPU wakes a caller after its turn: it must not arrive within one second of the turns reserved a
+    window after its own (the "11 arrivals in one second" of a 2-core controller at forks 50)."""
+    clock = FakeClock(0.0)
+    arrivals, late = [], {"B": False}
+    limiter = SharedRateLimiter(10, host="h", scope=lambda: "key x", shared=False, margin=0.1, clock=clock, sleep=lambda s: None)
+
+    def others_then_wake_late(seconds):
+        # While A sleeps, nineteen other callers reserve and arrive on time; A wakes 0.35 s after its turn.
+        woke = clock.now + seconds + 0.35
+        clock.now += seconds
+        for _other in range(19):
+            turn = {}
+            limiter._sleep = lambda wait, turn=turn: turn.setdefault("at", clock.now + wait)
+            limiter.acquire("A")
+            arrivals.append(turn.get("at", clock.now))
+        clock.now = woke
+        limiter._sleep = lambda wait: setattr(clock, "now", clock.now + wait)
+
+    for _burst in range(10):
+        limiter.acquire("A")
+        arrivals.append(clock.now)
+    limiter._sleep = others_then_wake_late
+    limiter.acquire("A")
+    arrivals.append(clock.now)
+    assert limiter.late_turns == 1
+    assert _max_in_window(arrivals) <= 10, sorted(arrivals)
+
+
 def test_rate_must_be_positive():
     for rate in (0, -1, -0.5):
         with pytest.raises(ValueError):
