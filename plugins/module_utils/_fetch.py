@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import threading
 from collections import namedtuple
-from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.cloudcert.tencent.plugins.module_utils._certificate import DETAIL_FIELDS, LIST_FIELDS, normalise
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ApiError, ResponseError, TencentCloudError
@@ -89,6 +88,9 @@ def map_concurrent(func, items: list, *, workers: int, stop_on=None) -> list:
     workers = min(len(items), workers)
     if workers <= 1:
         return [run(item) for item in items]
+    # Imported here: a module run for one certificate (most runs of a fleet) never starts a pool.
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cloudcert") as pool:
         return list(pool.map(run, items))
 

@@ -23,6 +23,8 @@ import time
 
 PLAYBOOK = "fleet.yml"
 TASKS = ("Look up this host's certificate", "Describe this host's certificate")
+# The cost scenario: one task per host, the module against ansible.builtin.ping (requests per host, playbook).
+COST_PLAYBOOKS = {"ping": (0, "fleet_ping.yml"), "module": (1, "fleet_module.yml")}
 
 
 def cpu_times() -> tuple[float, float]:
@@ -44,7 +46,7 @@ def _inventory(path: str, hosts: int, first: int) -> None:
         handle.write("\n[fleet:vars]\nansible_connection=local\nansible_python_interpreter=%s\n" % sys.executable)
 
 
-def _node(bench, name: str, *, hosts: int, first: int, forks: int) -> dict:
+def _node(bench, name: str, *, hosts: int, first: int, forks: int, playbook: str = PLAYBOOK, requests: int = len(TASKS)) -> dict:
     """Files, command and environment of one node (its own HOME, cache and rate-limit state)."""
     root = os.path.join(bench.work, "%s-%d" % (name, bench.counter))
     bench.counter += 1
@@ -67,8 +69,8 @@ def _node(bench, name: str, *, hosts: int, first: int, forks: int) -> dict:
             "CLOUDCERT_BENCH_TIMINGS": os.path.join(root, "timings.json"),
         }
     )
-    command = [playbook_bin, os.path.join(bench.playbooks, PLAYBOOK), "-i", inventory, "--forks", str(forks)]
-    return {"name": name, "hosts": hosts, "command": command, "env": env, "root": root, "log": os.path.join(root, "ansible.log")}
+    command = [playbook_bin, os.path.join(bench.playbooks, playbook), "-i", inventory, "--forks", str(forks)]
+    return {"name": name, "hosts": hosts, "requests": requests, "command": command, "env": env, "root": root, "log": os.path.join(root, "ansible.log")}
 
 
 def _collect(node: dict, rc: int) -> dict:
@@ -112,7 +114,7 @@ def run_nodes(bench, nodes: list) -> dict:
     own_cpu = (children1.ru_utime + children1.ru_stime) - (children0.ru_utime + children0.ru_stime)
     api = bench.log_summary(bench.emulator.entries_since(offset))
     hosts = sum(node["hosts"] for node in nodes)
-    floor = hosts * len(TASKS) / 10.0
+    floor = sum(node["hosts"] * node["requests"] for node in nodes) / 10.0
     return {
         "hosts": hosts,
         "nodes": len(nodes),
@@ -139,19 +141,37 @@ def scenario_two_nodes(bench, hosts: int, forks: int) -> dict:
     return run_nodes(bench, nodes)
 
 
+def scenario_cost(bench, hosts: int, forks: int) -> dict:
+    """CPU seconds and wall time per host of the module against ``ansible.builtin.ping``, same inventory and forks."""
+    runs = {}
+    for kind, (requests, playbook) in COST_PLAYBOOKS.items():
+        runs[kind] = run_nodes(bench, [_node(bench, "cost-" + kind, hosts=hosts, first=1, forks=forks, playbook=playbook, requests=requests)])
+    module, ping = runs["module"], runs["ping"]
+    return dict(
+        module,
+        ping_seconds=ping["seconds"],
+        ping_cpu_seconds=ping["ansible_cpu_seconds"],
+        ping_failed_hosts=ping["failed_hosts"],
+        cpu_per_host=module["ansible_cpu_seconds"] / hosts,
+        ping_cpu_per_host=ping["ansible_cpu_seconds"] / hosts,
+        cpu_ratio=module["ansible_cpu_seconds"] / ping["ansible_cpu_seconds"] if ping["ansible_cpu_seconds"] else None,
+    )
+
+
 # Two "nodes" without Ansible around them: the client alone, so the API, not the CPU, is the ceiling and the
 # adaptive rate really has to share the account. Each node describes its ids concurrently (as the module does).
 _CLIENT_NODE = r"""
 import json, os, sys, time
 from ansible_collections.cloudcert.tencent.plugins.module_utils._options import build_client
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import TencentCloudError
+from ansible_collections.cloudcert.tencent.plugins.module_utils._fetch import MAX_CONNECTIONS, map_concurrent
 ids = json.loads(sys.argv[1])
 warnings = []
 client = build_client({"endpoint": os.environ["TENCENTCLOUD_SSL_ENDPOINT"], "language": "en-US", "timeout": 15.0,
                        "retries": 5, "rate_limit": 10.0, "throttle_timeout": 300.0, "validate_certs": True},
                       warn=warnings.append, env=os.environ)
 started = time.perf_counter()
-results = client.map_concurrent(lambda cert_id: client.call("DescribeCertificate", {"CertificateId": cert_id}), ids)
+results = map_concurrent(lambda cert_id: client.call("DescribeCertificate", {"CertificateId": cert_id}), ids, workers=min(MAX_CONNECTIONS, 20))
 failed = [type(r).__name__ for r in results if isinstance(r, TencentCloudError)]
 print(json.dumps({"seconds": time.perf_counter() - started, "failed": len(failed), "warnings": len(warnings)}))
 """
@@ -198,6 +218,9 @@ def keys(settings: dict) -> list:
     """(result key, description, callable(bench)) of the fleet scenarios these settings ask for."""
     forks = settings["fleet_forks"]
     steps = [("fleet_%d" % n, "%d hosts, forks %d, one node" % (n, forks), lambda b, n=n: scenario_fleet(b, n, forks)) for n in settings["fleet_sizes"]]
+    if settings["fleet_sizes"]:
+        n = settings["fleet_sizes"][0]
+        steps.append(("cost_%d" % n, "%d hosts, forks %d: the module alone vs ansible.builtin.ping" % (n, forks), lambda b, n=n: scenario_cost(b, n, forks)))
     if settings.get("two_nodes_hosts"):
         n = settings["two_nodes_hosts"]
         steps.append(("two_nodes_%d" % n, "2 nodes x %d hosts, forks %d each" % (n, forks), lambda b, n=n: scenario_two_nodes(b, n, forks)))
@@ -225,7 +248,7 @@ def render(results: dict, settings: dict) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
     for key, label, _run in keys(settings):
         s = results.get(key)
-        if not s:
+        if not s or key.startswith("cost_"):
             continue
         share = 100.0 * s["throttled"] / s["api_calls"] if s["api_calls"] else 0.0
         cells = [
@@ -243,7 +266,21 @@ def render(results: dict, settings: dict) -> str:
             "%.1f" % s["loadavg_1m"],
         ]
         lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return "\n".join(lines) + render_cost(results, settings)
+
+
+def render_cost(results: dict, settings: dict) -> str:
+    header = ("scenario", "failed hosts", "module wall s", "ping wall s", "module CPU s/host", "ping CPU s/host", "CPU ratio", "max/1s")
+    lines = ["", "", "| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
+    for key, label, _run in keys(settings):
+        s = results.get(key)
+        if not s or not key.startswith("cost_"):
+            continue
+        ratio = "-" if s.get("cpu_ratio") is None else "%.2f" % s["cpu_ratio"]
+        cells = [label, str(s["failed_hosts"] + s["ping_failed_hosts"]), "%.1f" % s["seconds"], "%.1f" % s["ping_seconds"]]
+        cells += ["%.3f" % s["cpu_per_host"], "%.3f" % s["ping_cpu_per_host"], ratio, str(s["max_per_1s"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) if len(lines) > 4 else ""
 
 
 def targets(results: dict, settings: dict, add) -> None:
@@ -255,7 +292,16 @@ def targets(results: dict, settings: dict, add) -> None:
             continue
         share = 100.0 * s["throttled"] / s["api_calls"] if s["api_calls"] else 0.0
         measured = "%d failed, %d/%d throttled (%.1f %%), max %d in 1 s" % (s["failed_hosts"], s["throttled"], s["api_calls"], share, s["max_per_1s"])
-        if key.startswith(("two_nodes", "two_clients")):
+        if key.startswith("cost_"):
+            ratio = s.get("cpu_ratio")
+            add(
+                "cost: " + label,
+                "%s x ping's CPU per host, %d failed, max %d in 1 s"
+                % ("-" if ratio is None else "%.2f" % ratio, s["failed_hosts"] + s["ping_failed_hosts"], s["max_per_1s"]),
+                "0 failed, <= %d in any 1 s (CPU ratio: toward 1.3, reported)" % limit,
+                s["failed_hosts"] + s["ping_failed_hosts"] == 0 and s["max_per_1s"] <= limit,
+            )
+        elif key.startswith(("two_nodes", "two_clients")):
             add("fleet: " + label, measured, "0 failed hosts", s["failed_hosts"] == 0)
         else:
             add(

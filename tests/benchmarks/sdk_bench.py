@@ -105,7 +105,7 @@ def cpu(args) -> dict:
                 client.call("DescribeCertificate", {"CertificateId": cert_id})
 
     else:
-        from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import gather
+        from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import Request, gather
 
         client = _collection_client(args.endpoint)
 
@@ -113,7 +113,7 @@ def cpu(args) -> dict:
             # Distinct ids per round: gather asks a repeated id once.
             for start in range(0, len(batch), 100):
                 chunk = list(dict.fromkeys(batch[start : start + 100]))
-                result = gather(client, ids=chunk)
+                result = gather(client, Request.of({"certificate_ids": chunk}))
                 if len(result["certificates"]) != len(chunk):
                     raise SystemExit("gather returned %d of %d" % (len(result["certificates"]), len(chunk)))
 

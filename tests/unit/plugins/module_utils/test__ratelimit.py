@@ -134,7 +134,7 @@ def test_a_turn_woken_late_is_given_up_so_arrivals_stay_within_the_rate():
     """A saturated CPU wakes a caller after its turn: it must not arrive within one second of the turns reserved a
     window after its own (the "11 arrivals in one second" of a 2-core controller at forks 50)."""
     clock = FakeClock(0.0)
-    arrivals, late = [], {"B": False}
+    arrivals = []
     limiter = SharedRateLimiter(10, host="h", scope=lambda: "key x", shared=False, margin=0.1, clock=clock, sleep=lambda s: None)
 
     def others_then_wake_late(seconds):
