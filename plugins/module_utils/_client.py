@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from ansible_collections.cloudcert.tencent.plugins.module_utils import _signer
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ApiError, ConfigurationError, TransportError
-from ansible_collections.cloudcert.tencent.plugins.module_utils._ratelimit import SharedRateLimiter
+from ansible_collections.cloudcert.tencent.plugins.module_utils._ratelimit import LOADED_MARGIN, SharedRateLimiter
 from ansible_collections.cloudcert.tencent.plugins.module_utils._retry import DEFAULT_THROTTLE_TIMEOUT, call_with_retries, is_throttling
 from ansible_collections.cloudcert.tencent.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, Transport
 
@@ -112,7 +112,9 @@ def parse_envelope(*, status: int, body: bytes, action: str, service=None) -> di
     if error is not None:
         code = error.get("Code") if isinstance(error, dict) else None
         message = error.get("Message") if isinstance(error, dict) else None
-        raise ApiError(str(code or "UnknownError"), str(message or "no message"), request_id, action=action)
+        failure = ApiError(str(code or "UnknownError"), str(message or "no message"), request_id, action=action)
+        failure.permission = entry.permission if entry is not None else None  # what CAM advice names
+        raise failure
     return response
 
 
@@ -169,15 +171,23 @@ class ApiClient:
     def close(self) -> None:
         self.transport.close()
 
+    def _signed(self, action: str) -> bool:
+        entry = self.service.actions.get(action)
+        return entry is None or entry.signed
+
     def _headers(self, *, action: str, payload: bytes, credential, timestamp: int) -> dict:
-        headers = _signer.sign_json_post(
-            secret_id=credential.secret_id,
-            secret_key=credential.secret_key,
-            service=self.service.name,
-            host=self.host,
-            timestamp=timestamp,
-            payload=payload,
-        )
+        if credential is None:
+            # An unsigned action (STS's AssumeRoleWithWebIdentity): the API wants exactly this, and no token.
+            headers = {"Content-Type": _signer.CONTENT_TYPE_JSON, "Host": self.host, "Authorization": "SKIP"}
+        else:
+            headers = _signer.sign_json_post(
+                secret_id=credential.secret_id,
+                secret_key=credential.secret_key,
+                service=self.service.name,
+                host=self.host,
+                timestamp=timestamp,
+                payload=payload,
+            )
         headers.update(
             {
                 "X-TC-Action": action,
@@ -187,14 +197,14 @@ class ApiClient:
                 "X-TC-RequestClient": REQUEST_CLIENT,
             }
         )
-        if credential.token:
+        if credential is not None and credential.token:
             headers["X-TC-Token"] = credential.token
         if self.region:
             headers["X-TC-Region"] = self.region
         return headers
 
     def _send_once(self, action: str, payload: bytes) -> dict:
-        credential = self.credentials.get()
+        credential = self.credentials.get() if self._signed(action) else None
         # The rate-limit wait happens later, in the connection right before writing (_transport.py); it is at
         # most a few seconds, far inside the API's 5-minute tolerance for the signed timestamp.
         headers = self._headers(action=action, payload=payload, credential=credential, timestamp=int(self._clock()))
@@ -219,7 +229,7 @@ class ApiClient:
         try:
             return self._send_once(action, payload)
         except ApiError as error:
-            if error.code == "AuthFailure.TokenFailure" and self.credentials.refreshable:
+            if error.code == "AuthFailure.TokenFailure" and self.credentials.refreshable and self._signed(action):
                 self.credentials.refresh()
                 return self._send_once(action, payload)
             raise
@@ -228,6 +238,10 @@ class ApiClient:
         """Call ``action`` with ``params``; return the ``Response`` object (with ``RequestId``)."""
         # Compact, ASCII-only JSON: these exact bytes are hashed into the signature and sent.
         payload = json.dumps(params, separators=(",", ":"), sort_keys=True).encode("ascii")
+        if self._signed(action):
+            # Credentials first, outside the retries: a source that fails (an STS error, a broken profile) fails once,
+            # with its own retries already spent, instead of once per attempt of this call.
+            self.credentials.get()
         return call_with_retries(
             lambda: self._send_healing(action, payload),
             retries=self.retries,
@@ -259,6 +273,16 @@ def connect(
     directory, see ``_ratelimit.default_state_dir``); ``shared_rate_limit=False`` paces this client alone. The other
     options are ApiClient's."""
     url, host = parse_endpoint(endpoint or service.default_endpoint)
-    limiter = SharedRateLimiter(rate_limit, host=host, scope=lambda: credentials.identity, directory=rate_limit_dir, shared=shared_rate_limit, note=note)
+    rates = {name: action.rate for name, action in service.actions.items() if action.rate}
+    limiter = SharedRateLimiter(
+        rate_limit,
+        rates=rates,
+        host=host,
+        scope=lambda: credentials.identity,
+        directory=rate_limit_dir,
+        shared=shared_rate_limit,
+        note=note,
+        loaded_margin=LOADED_MARGIN,
+    )
     transport = Transport(url=url, host=host, limiter=limiter, timeout=timeout, validate_certs=validate_certs, ca_path=ca_path)
     return ApiClient(service=service, credentials=credentials, transport=transport, limiter=limiter, note=note, **client_options)

@@ -42,6 +42,8 @@ class ApiError(TencentCloudError):
 
     def __init__(self, code: str, message: str, request_id: str | None = None, *, action: str | None = None) -> None:
         self.api_message = message
+        # The CAM permission of the action (from its service's action table), named by the advice when CAM denies it.
+        self.permission: str | None = None
         super().__init__(message, code=code, request_id=request_id, action=action)
 
 
@@ -100,6 +102,42 @@ _ADVICE = {
 }
 
 
+# STS: what to check when a role cannot be assumed (the subject of these errors is the role).
+_TRUST = (
+    "the base credentials may not assume this role: check the role's trust policy (it must trust the base's account, "
+    "user or role), that the base may call sts:AssumeRole, and role_external_id when the role requires an external id"
+)
+_STS_ADVICE = {
+    "ResourceNotFound.RoleNotFound": "no such role: check role_arn (the account uin and the role name, e.g. qcs::cam::uin/100000000001:roleName/reader)",
+    "InvalidParameter.WebIdentityTokenError": (
+        "the web identity token was refused: it expired or was revoked, or web_identity_provider_id does not name the identity "
+        "provider that issued it (CAM > identity providers)"
+    ),
+    "InvalidParameter.OverTimeError": "role_duration is longer than the role's maximum session duration (at most 43200 seconds)",
+    "InvalidParameter.PolicyTooLong": "role_policy is too long for STS",
+    "InvalidParameter.StrategyFormatError": "role_policy is not a valid CAM policy document",
+    "InvalidParameter.StrategyInvalid": "role_policy is not a valid CAM policy document (a scope-down policy has no principal)",
+    "InvalidParameter.ParamError": "STS refused a parameter: check role_arn, role_session_name, role_duration and the web identity options",
+    "InvalidParameter.AccountNotAvaliable": "the account that owns the role is not available",
+    "InternalError.GetRoleError": "STS could not read the role on every attempt; check role_arn, or try again later",
+    "InternalError.IllegalRole": "the role cannot be assumed this way (check that its trust policy allows this kind of base)",
+}
+
+
+def _advice(error: ApiError, family: str) -> str:
+    sts = (error.permission or "").startswith("sts:")
+    if error.code in _CAM_DENIED or family == "UnauthorizedOperation":
+        if sts:
+            return _TRUST
+        return _GRANT % (error.permission or ("ssl:" + error.action if error.action else _READ_PERMISSIONS))
+    if sts and error.code in _STS_ADVICE:
+        return _STS_ADVICE[error.code]
+    advice = _ADVICE.get(error.code or "") or _ADVICE.get(family) or "the API refused the request"
+    if sts and family == "AuthFailure":
+        return "STS refused the base credentials: " + advice
+    return advice
+
+
 def describe_failure(error: TencentCloudError, *, subject: str | None = None) -> str:
     """One actionable sentence for a failed call: what failed, why, what to do, code and request id."""
     parts = []
@@ -108,10 +146,7 @@ def describe_failure(error: TencentCloudError, *, subject: str | None = None) ->
     head = " ".join(p for p in (error.action, "for " + subject if subject else None) if p) if error.action else None
     if isinstance(error, ApiError):
         family = error.code.split(".")[0] if error.code else ""
-        if error.code in _CAM_DENIED or family == "UnauthorizedOperation":
-            advice = _GRANT % ("ssl:" + error.action if error.action else _READ_PERMISSIONS)
-        else:
-            advice = _ADVICE.get(error.code or "") or _ADVICE.get(family) or "the API refused the request"
+        advice = _advice(error, family)
         parts.append("%s failed: %s" % (head or "the API call", advice))
         if error.api_message:
             parts.append("(server said: %s)" % error.api_message)

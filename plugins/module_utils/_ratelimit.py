@@ -52,6 +52,22 @@ from ansible_collections.cloudcert.tencent.plugins.module_utils._throttle import
 ENV_STATE_DIR = "CLOUDCERT_TENCENT_RATELIMIT_DIR"
 # While the rate is lowered, turns are reserved at most this far ahead (see SharedRateLimiter.acquire).
 ADAPTIVE_HORIZON = 1.0
+# A turn is used only if its process wakes at most this long after it (later, it takes a new turn).
+LATE_AFTER = 0.05
+# The margin while the machine's CPUs are saturated (1-minute load average per CPU >= 1): arrivals are then judged
+# on a server whose own reading of them can lag too (the emulator on the same machine, a proxy), so the window
+# widens. A saturated controller is slower than the API's floor anyway, so the wider window costs no time.
+LOADED_MARGIN = 0.35
+
+
+def machine_load() -> float:
+    """The 1-minute load average per CPU (0 where the platform has none)."""
+    try:
+        return os.getloadavg()[0] / (os.cpu_count() or 1)
+    except (AttributeError, OSError):
+        return 0.0
+
+
 # How long a caller waits for the state lock before pacing itself alone (the critical section is microseconds).
 LOCK_WAIT = 10.0
 # State files nobody wrote for this long hold nothing that still matters (starts expire within seconds,
@@ -145,14 +161,21 @@ class SharedRateLimiter:
         shared: bool = True,
         note=None,
         margin: float = DEFAULT_MARGIN,
+        loaded_margin: float | None = None,
+        load=machine_load,
+        rates: dict | None = None,
         clock=time.time,
         sleep=time.sleep,
     ) -> None:
         if not rate > 0:
             raise ValueError("rate must be > 0")
         self.rate = float(rate)
+        # Actions with a documented limit of their own (STS: 600/s, 20/s); every other action gets ``rate``.
+        self.rates = {action: float(value) for action, value in (rates or {}).items()}
         self.host = host
         self.margin = margin
+        self._loaded_margin = loaded_margin
+        self._load = load
         self._scope = scope
         self._directory = directory
         self._shared = shared
@@ -216,12 +239,16 @@ class SharedRateLimiter:
         again then: turns reserved at a low rate must not outlive it once answers raise it again.
         """
         action = action or "-"
+        limit = self.limit(action)
+        margin = self.margin
+        if self._loaded_margin is not None and self._load() >= 1.0:
+            margin = max(margin, self._loaded_margin)
 
         def change(state):
             now = self._clock()
             adapting = state["rate"] is not None
-            start = reserve(state, now=now, limit=self.rate, margin=self.margin, horizon=ADAPTIVE_HORIZON if adapting else None)
-            return start, adapting, now if start is not None else next_start(state, now=now, limit=self.rate, margin=self.margin)
+            start = reserve(state, now=now, limit=limit, margin=margin, horizon=ADAPTIVE_HORIZON if adapting else None)
+            return start, adapting, now if start is not None else next_start(state, now=now, limit=limit, margin=margin)
 
         while True:
             start, adapting, later = self._transact(action, change)
@@ -232,7 +259,7 @@ class SharedRateLimiter:
             wait = start - self._clock()
             if wait > 0:
                 self._sleep(wait)
-            if self._clock() - start <= self.margin / 2:
+            if self._clock() - start <= LATE_AFTER:
                 return
             # Woken late (a saturated CPU): this request would arrive later than its recorded start, and the
             # starts reserved a window after it could then arrive within one second of it. The late turn stays
@@ -242,7 +269,7 @@ class SharedRateLimiter:
     def throttled(self, action: str | None = None) -> None:
         """The API answered this action with throttling: lower the machine's rate."""
         action = action or "-"
-        lowered = self._transact(action, lambda state: record_throttled(state, now=self._clock(), limit=self.rate))
+        lowered = self._transact(action, lambda state: record_throttled(state, now=self._clock(), limit=self.limit(action)))
         self._adapting[action] = True
         if lowered and self._note is not None:
             self._note("cloudcert.tencent: %s was throttled; this machine now sends it at a lower rate" % action)
@@ -255,11 +282,15 @@ class SharedRateLimiter:
             return
 
         def change(state):
-            record_answered(state, now=self._clock(), limit=self.rate)
+            record_answered(state, now=self._clock(), limit=self.limit(action))
             return state["rate"] is not None
 
         self._adapting[action] = self._transact(action, change)
 
     def rate_for(self, action: str | None = None) -> float:
         """The rate in force for ``action`` (for tests and diagnostics)."""
-        return self._transact(action or "-", lambda state: current_rate(state, self.rate))
+        return self._transact(action or "-", lambda state: current_rate(state, self.limit(action or "-")))
+
+    def limit(self, action: str | None) -> float:
+        """The configured requests per second of ``action``."""
+        return self.rates.get(action or "-", self.rate)

@@ -18,9 +18,11 @@ from ansible_collections.cloudcert.tencent.plugins.module_utils._material import
 # One API 3.0 service: its signing name, version, default endpoint, actions, and what every decoded answer passes
 # through first (response_filter(data) -> data, or None).
 Service = namedtuple("Service", "name version default_endpoint actions response_filter")
-# paged: the answer is one page of a listing (Offset/Limit, TotalCount). secret_bearing: the answer may hold private
-# keys, so they are dropped on arrival and no byte of an unusable answer is ever quoted.
-Action = namedtuple("Action", "permission paged secret_bearing")
+# paged: the answer is one page of a listing (Offset/Limit, TotalCount). secret_bearing: the answer may hold secrets
+# (private keys, temporary keys), so no byte of an unusable answer is ever quoted. rate: the action's documented
+# requests per second when it is not the ``rate_limit`` option's (10). signed: False for an action that is sent with
+# ``Authorization: SKIP`` and no token (STS's AssumeRoleWithWebIdentity).
+Action = namedtuple("Action", "permission paged secret_bearing rate signed", defaults=(None, True))
 
 DESCRIBE = "DescribeCertificate"
 LIST = "DescribeCertificates"

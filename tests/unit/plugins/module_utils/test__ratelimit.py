@@ -159,6 +159,15 @@ def test_a_turn_woken_late_is_given_up_so_arrivals_stay_within_the_rate():
     assert _max_in_window(arrivals) <= 10, sorted(arrivals)
 
 
+@pytest.mark.parametrize(("load", "second_burst_at"), [(0.3, 1.1), (1.0, 1.35), (4.0, 1.35)])
+def test_a_saturated_machine_widens_the_window(load, second_burst_at):
+    clock = FakeClock(0.0)
+    limiter = SharedRateLimiter(10, host="h", scope=lambda: "key x", shared=False, loaded_margin=0.35, load=lambda: load, clock=clock, sleep=clock.sleep)
+    for _turn in range(11):
+        limiter.acquire("A")
+    assert clock.now == pytest.approx(second_burst_at)
+
+
 def test_rate_must_be_positive():
     for rate in (0, -1, -0.5):
         with pytest.raises(ValueError):
