@@ -115,13 +115,90 @@ options:
       - Must be 0 or more.
     type: float
     default: 300
+  role_arn:
+    description:
+      - CAM role to assume, such as C(qcs::cam::uin/100000000001:roleName/cert-reader), usually in the account that
+        owns the certificates.
+      - With a key pair (from any source) or the CVM role as the base, the collection calls STS C(AssumeRole) once per
+        process, signed by the base (with its token when it is temporary), and signs every SSL call with the temporary
+        keys it returns. One hop only.
+      - With a web identity (O(web_identity_token_file), O(web_identity_token), or a TKE pod's variables) this is the
+        role the token is traded for with C(AssumeRoleWithWebIdentity).
+      - "Environment variables (module and lookup): E(TENCENTCLOUD_ASSUME_ROLE_ARN), also E(TENCENTCLOUD_ROLE_ARN) (tccli's name)."
+      - "A TKE pod's identity names its role in E(TKE_ROLE_ARN). A profile file may name one too (C(role_arn) in the INI
+        file, C(role-arn) in a tccli file); it is then assumed with that profile's keys."
+    type: str
+  role_session_name:
+    description:
+      - C(RoleSessionName) of the STS call, shown in CloudAudit. 2 to 128 characters of letters, digits and C(_+=,.@-).
+      - Defaults to C(cloudcert-tencent-<unix seconds>).
+      - "Environment variables: E(TENCENTCLOUD_ASSUME_ROLE_SESSION_NAME), also E(TENCENTCLOUD_ROLE_SESSION_NAME);
+        profile key C(role_session_name) (INI) or C(role-session-name) (tccli)."
+    type: str
+  role_duration:
+    description:
+      - Lifetime in seconds of the temporary keys STS issues (C(DurationSeconds)), 1 to 43200. Defaults to 7200.
+      - Keys are refreshed in memory when less than max(300 s, 10 % of the lifetime granted) remains; they are never
+        written anywhere.
+      - "Environment variable: E(TENCENTCLOUD_ASSUME_ROLE_SESSION_DURATION)."
+    type: int
+  role_external_id:
+    description:
+      - C(ExternalId) that the role's trust policy requires (cross-account access by a third party); AssumeRole only.
+      - "Environment variable: E(TENCENTCLOUD_ASSUME_ROLE_EXTERNAL_ID)."
+    type: str
+  role_policy:
+    description:
+      - A scope-down CAM policy for the assumed session (C(Policy), sent URL-encoded as the API requires), as a
+        dictionary or a JSON string. The session can do at most what both the role and this policy allow. AssumeRole only.
+    type: raw
+  web_identity_token:
+    description:
+      - "An OIDC token (a JWT, such as AAP's OIDC credential) to trade for temporary keys with STS
+        C(AssumeRoleWithWebIdentity), which is not signed (C(Authorization: SKIP)). Needs O(role_arn)."
+      - A web identity replaces a key pair as the base; giving both in the same place is an error.
+      - "Environment variable: E(TENCENTCLOUD_ASSUME_ROLE_WEB_IDENTITY_TOKEN). Never returned, logged or cached."
+    type: str
+  web_identity_token_file:
+    description:
+      - >-
+        File holding the web identity token, such as a Kubernetes projected service-account token. It is read again at
+        every refresh, as projected tokens rotate. It holds the raw token (whitespace around it ignored) or Terraform's
+        JSON C({"web_identity_token": "..."}).
+      - "Environment variables: E(TENCENTCLOUD_ASSUME_ROLE_WEB_IDENTITY_TOKEN_FILE), then E(TKE_WEB_IDENTITY_TOKEN_FILE),
+        then its name before 2023, E(TKE_IDENTITY_TOKEN_FILE)."
+      - "A TKE pod's four variables E(TKE_REGION), E(TKE_PROVIDER_ID), E(TKE_WEB_IDENTITY_TOKEN_FILE) and E(TKE_ROLE_ARN),
+        all set, are a web identity of their own (as Tencent's SDK reads a pod's identity), ranked after a key pair in the
+        environment."
+    type: path
+  web_identity_provider_id:
+    description:
+      - C(ProviderId) of the identity provider in CAM that issued the token. Defaults to C(OIDC).
+      - "Environment variables: E(TENCENTCLOUD_ASSUME_ROLE_PROVIDER_ID), then E(TKE_PROVIDER_ID)."
+    type: str
+  sts_endpoint:
+    description:
+      - STS host or base URL, like O(endpoint).
+      - Defaults to C(sts.<rest>) when O(endpoint) is a host C(ssl.<rest>) (so C(ssl.intl.tencentcloudapi.com) gives
+        C(sts.intl.tencentcloudapi.com)), else C(sts.tencentcloudapi.com).
+      - "Environment variable: E(TENCENTCLOUD_STS_ENDPOINT)."
+    type: str
+  sts_region:
+    description:
+      - Region sent as C(X-TC-Region) on STS calls. Defaults to E(TKE_REGION) for a TKE pod's identity, else O(region),
+        else C(ap-guangzhou).
+    type: str
 requirements:
   - requests
 notes:
   - "Credential precedence: task options, then (lookup only) Ansible variables and C(ansible.cfg), then the environment,
-    then the profile files, then the CVM instance role. Each source must supply a complete key pair. The credential
-    chain reads the environment variables of O(secret_id), O(secret_key), O(security_token), O(profile) and O(cvm_role)
-    itself, after everything the task and Ansible's configuration set."
+    then the profile files, then the CVM instance role. Each source must supply a complete key pair, or a web identity
+    (a token or token file with a role; in the environment after a key pair, the TKE variables included). The credential
+    chain reads the environment variables of O(secret_id), O(secret_key), O(security_token), O(profile), O(cvm_role),
+    the C(role_*) and the C(web_identity_*) options itself, after everything the task and Ansible's configuration set."
+  - "With O(role_arn), the credentials found assume that role once (STS C(AssumeRole)); C(credential_source) then says
+    e.g. C(AssumeRole qcs::cam::uin/100000000001:roleName/reader (base: environment)). Temporary keys live in memory
+    only and are fetched on first use: a lookup answered from its cache calls STS not at all."
   - "Other options of the lookup follow Ansible's usual order: lookup keywords, Ansible variables, environment,
     C(ansible.cfg), default."
   - The certificate times of the API are Beijing time (UTC+08:00); the derived C(not_before) and C(not_after) are UTC.
@@ -218,4 +295,66 @@ options:
         key: throttle_timeout
     vars:
       - name: tencentcloud_throttle_timeout
+  role_arn:
+    ini:
+      - section: cloudcert_tencent
+        key: role_arn
+    vars:
+      - name: tencentcloud_role_arn
+  role_session_name:
+    ini:
+      - section: cloudcert_tencent
+        key: role_session_name
+    vars:
+      - name: tencentcloud_role_session_name
+  role_duration:
+    ini:
+      - section: cloudcert_tencent
+        key: role_duration
+    vars:
+      - name: tencentcloud_role_duration
+  role_external_id:
+    ini:
+      - section: cloudcert_tencent
+        key: role_external_id
+    vars:
+      - name: tencentcloud_role_external_id
+  role_policy:
+    ini:
+      - section: cloudcert_tencent
+        key: role_policy
+    vars:
+      - name: tencentcloud_role_policy
+  web_identity_token:
+    ini:
+      - section: cloudcert_tencent
+        key: web_identity_token
+    vars:
+      - name: tencentcloud_web_identity_token
+  web_identity_token_file:
+    ini:
+      - section: cloudcert_tencent
+        key: web_identity_token_file
+    vars:
+      - name: tencentcloud_web_identity_token_file
+  web_identity_provider_id:
+    ini:
+      - section: cloudcert_tencent
+        key: web_identity_provider_id
+    vars:
+      - name: tencentcloud_web_identity_provider_id
+  sts_endpoint:
+    env:
+      - name: TENCENTCLOUD_STS_ENDPOINT
+    ini:
+      - section: cloudcert_tencent
+        key: sts_endpoint
+    vars:
+      - name: tencentcloud_sts_endpoint
+  sts_region:
+    ini:
+      - section: cloudcert_tencent
+        key: sts_region
+    vars:
+      - name: tencentcloud_sts_region
 """

@@ -33,7 +33,7 @@ REQUEST_CLIENT = "ANSIBLE_CLOUDCERT_TENCENT_%s" % COLLECTION_VERSION
 _HOST_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$|^\[[0-9a-f:.]+\]$")
 
 
-def parse_endpoint(endpoint: str) -> tuple[str, str]:
+def parse_endpoint(endpoint: str, *, name: str = "endpoint") -> tuple[str, str]:
     """Return (URL to POST to, Host header) for a bare host or a full ``http(s)://`` URL.
 
     The Host header is signed, so it must be exactly what goes on the wire: lower case, with the
@@ -41,21 +41,21 @@ def parse_endpoint(endpoint: str) -> tuple[str, str]:
     """
     text = (endpoint or "").strip()
     if not text:
-        raise ConfigurationError("endpoint: must not be empty; use a host such as ssl.tencentcloudapi.com or a URL such as https://ssl.tencentcloudapi.com")
+        raise ConfigurationError(name + ": must not be empty; use a host such as ssl.tencentcloudapi.com or a URL such as https://ssl.tencentcloudapi.com")
     if "://" not in text:
         text = "https://" + text
     try:
         parts = urlsplit(text)
         port = parts.port
     except ValueError as exc:
-        raise ConfigurationError("endpoint: %r is not a valid host or URL (%s)" % (endpoint, exc)) from None
+        raise ConfigurationError(name + ": %r is not a valid host or URL (%s)" % (endpoint, exc)) from None
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("http", "https"):
-        raise ConfigurationError("endpoint: scheme %r is not supported in %r; use https:// (or http:// for a local emulator)" % (parts.scheme, endpoint))
+        raise ConfigurationError(name + ": scheme %r is not supported in %r; use https:// (or http:// for a local emulator)" % (parts.scheme, endpoint))
     if not host or " " in text or not _HOST_RE.match(host if ":" not in host else "[%s]" % host):
-        raise ConfigurationError("endpoint: %r has no valid host name" % (endpoint,))
+        raise ConfigurationError(name + ": %r has no valid host name" % (endpoint,))
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
-        raise ConfigurationError("endpoint: %r must be a host or a base URL without path, query or credentials (the API is always served at /)" % (endpoint,))
+        raise ConfigurationError(name + ": %r must be a host or a base URL without path, query or credentials (the API is always served at /)" % (endpoint,))
     netloc_host = "[%s]" % host if ":" in host else host
     netloc = netloc_host if port is None else "%s:%d" % (netloc_host, port)
     return "%s://%s/" % (parts.scheme, netloc), netloc

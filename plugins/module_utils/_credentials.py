@@ -3,14 +3,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
 # This file is PRIVATE to the cloudcert.tencent collection: it may change or go away without notice.
-"""The credential chain: task options > environment > profile files > CVM instance role.
+"""Credentials and their sources: key pairs, profile files, the CVM instance role, and the provider protocol.
 
-Each source yields a complete key pair or nothing; keys are never mixed across sources, so a
-secret_id from one place is never signed with a secret_key from another. Sources are reported by
-name (``credential_source``); secrets never leave this module except to the signer.
-
-A source is a step of ``CHAIN`` (data, in precedence order); what it yields is a ``CredentialProvider``,
-the only thing the client, the rate limiter and the lookup cache know of credentials.
+Each source yields a complete key pair or nothing; keys are never mixed across sources, so a secret_id from one
+place is never signed with a secret_key from another. Sources are reported by name (``credential_source``);
+secrets never leave these providers except to the signer. The order of the sources is ``_chain.CHAIN``; STS
+providers (an assumed role, a web identity) are in ``_roles.py``. A ``CredentialProvider`` is the only thing the
+client, the rate limiter and the lookup cache know of credentials.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ try:
 except ImportError:  # pragma: no cover - Python < 3.8 is not a supported target
     Protocol = object
 
-from ansible_collections.cloudcert.tencent.plugins.module_utils._environment import ENV_VARS, env_value
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import CredentialError
 
 METADATA_URL = "http://metadata.tencentyun.com/latest/meta-data/cam/security-credentials/"
@@ -39,21 +37,21 @@ METADATA_PATH = "/latest/meta-data/cam/security-credentials/"
 REFRESH_MARGIN = 300
 METADATA_TIMEOUT = (1.0, 2.0)
 
-ENV_SECRET_ID = ENV_VARS["secret_id"][0]
-ENV_SECRET_KEY = ENV_VARS["secret_key"][0]
-
 
 class Credential:
     """A key pair (and token for temporary keys). ``repr`` never shows the secret."""
 
-    __slots__ = ("secret_id", "secret_key", "token", "source", "expires_at")
+    __slots__ = ("secret_id", "secret_key", "token", "source", "expires_at", "issued_at")
 
-    def __init__(self, secret_id: str, secret_key: str, token: str | None = None, *, source: str, expires_at: float | None = None) -> None:
+    def __init__(
+        self, secret_id: str, secret_key: str, token: str | None = None, *, source: str, expires_at: float | None = None, issued_at: float | None = None
+    ) -> None:
         self.secret_id = secret_id
         self.secret_key = secret_key
         self.token = token or None
         self.source = source
         self.expires_at = expires_at
+        self.issued_at = issued_at
 
     def __repr__(self) -> str:
         return "Credential(secret_id=%r, source=%r, token=%s)" % (self.secret_id, self.source, "set" if self.token else "none")
@@ -185,7 +183,7 @@ def metadata_base_url(env) -> str:
     return url.rstrip("/") + "/"
 
 
-def _pair(secret_id, secret_key, token, *, source: str, hint: str) -> Credential | None:
+def key_pair(secret_id, secret_key, token, *, source: str, hint: str) -> Credential | None:
     """A credential when both halves are set, None when neither is, an error when only one is."""
     secret_id = (secret_id or "").strip()
     secret_key = (secret_key or "").strip()
@@ -206,7 +204,11 @@ def _ini_problem(exc: Exception) -> str:
     return "%s%s" % (type(exc).__name__, where)
 
 
-def _from_ini(path: str, profile: str) -> Credential | None:
+# A profile's keys and the role it names (role_arn / role-arn, role_session_name / role-session-name), if any.
+Profile = namedtuple("Profile", "credential role_arn role_session_name")
+
+
+def _from_ini(path: str, profile: str) -> Profile | None:
     parser = configparser.ConfigParser(interpolation=None)
     try:
         with open(path, encoding="utf-8") as handle:
@@ -218,16 +220,17 @@ def _from_ini(path: str, profile: str) -> Credential | None:
     if not parser.has_section(profile):
         return None
     section = parser[profile]
-    return _pair(
+    found = key_pair(
         section.get("secret_id"),
         section.get("secret_key"),
         section.get("token") or section.get("security_token"),
         source="profile file %s [%s]" % (path, profile),
         hint="keys secret_id and secret_key",
     )
+    return Profile(found, section.get("role_arn"), section.get("role_session_name")) if found else None
 
 
-def _from_tccli(path: str, profile: str) -> Credential | None:
+def _from_tccli(path: str, profile: str) -> Profile | None:
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
@@ -237,83 +240,19 @@ def _from_tccli(path: str, profile: str) -> Credential | None:
         raise CredentialError("profile file %s is not valid JSON (tccli credential files hold secretId and secretKey)" % path) from None
     if not isinstance(data, dict):
         raise CredentialError("profile file %s must hold a JSON object with secretId and secretKey" % path)
-    return _pair(data.get("secretId"), data.get("secretKey"), data.get("token"), source="profile file %s" % path, hint="keys secretId and secretKey")
+    found = key_pair(data.get("secretId"), data.get("secretKey"), data.get("token"), source="profile file %s" % path, hint="keys secretId and secretKey")
+    return Profile(found, data.get("role-arn"), data.get("role-session-name")) if found else None
 
 
-def _profile_paths(home: str, profile: str) -> tuple[str, str]:
+def profile_paths(home: str, profile: str) -> tuple[str, str]:
     return os.path.join(home, ".tencentcloud", "credentials"), os.path.join(home, ".tccli", "%s.credential" % profile)
 
 
-def _from_profiles(home: str, profile: str) -> Credential | None:
-    ini_path, tccli_path = _profile_paths(home, profile)
+def from_profiles(home: str, profile: str) -> Profile | None:
+    ini_path, tccli_path = profile_paths(home, profile)
     for path, reader in ((ini_path, _from_ini), (tccli_path, _from_tccli)):
         if os.path.exists(path):
             found = reader(path, profile)
             if found is not None:
                 return found
     return None
-
-
-# What one run of the chain looks at: the shared options, where they came from, the environment, the home directory.
-ChainContext = namedtuple("ChainContext", "options option_source env home profile profile_option session")
-# One source of the chain: ``find(context)`` gives a provider or None; ``looked_at(context)`` says where it looked.
-Step = namedtuple("Step", "name find looked_at")
-
-
-def _option_keys(ctx: ChainContext):
-    options = ctx.options
-    found = _pair(
-        options.get("secret_id"), options.get("secret_key"), options.get("security_token"), source=ctx.option_source, hint="set both secret_id and secret_key"
-    )
-    return StaticCredentials(found) if found else None
-
-
-def _environment_keys(ctx: ChainContext):
-    env = ctx.env
-    hint = "set both %s and %s" % (ENV_SECRET_ID, ENV_SECRET_KEY)
-    found = _pair(env_value("secret_id", env), env_value("secret_key", env), env_value("security_token", env), source="environment", hint=hint)
-    return StaticCredentials(found) if found else None
-
-
-def _profile_keys(ctx: ChainContext):
-    found = _from_profiles(ctx.home, ctx.profile)
-    return StaticCredentials(found) if found else None
-
-
-def _cvm_role(ctx: ChainContext):
-    role = (ctx.options.get("cvm_role") or env_value("cvm_role", ctx.env) or "").strip()
-    return CvmRoleCredentials(role, base_url=metadata_base_url(ctx.env), session=ctx.session) if role else None
-
-
-CHAIN = (
-    Step("options", _option_keys, lambda ctx: "the secret_id/secret_key options"),
-    Step("environment", _environment_keys, lambda ctx: "the environment variables %s/%s" % (ENV_SECRET_ID, ENV_SECRET_KEY)),
-    Step("profile", _profile_keys, lambda ctx: "the profile %r in %s and %s" % ((ctx.profile,) + _profile_paths(ctx.home, ctx.profile))),
-    Step("cvm_role", _cvm_role, lambda ctx: "a CVM instance role (not configured: set cvm_role to a role name or 'auto')"),
-)
-
-
-def resolve_credentials(options: dict, *, env=None, home: str | None = None, option_source: str = "task options", session=None) -> CredentialProvider:
-    """Walk ``CHAIN`` and return the first source's provider.
-
-    ``options`` holds the shared option values (secret_id, secret_key, security_token, profile,
-    cvm_role); ``option_source`` names where they came from for ``credential_source``.
-    """
-    env = os.environ if env is None else env
-    profile_option = options.get("profile") or env_value("profile", env)
-    ctx = ChainContext(
-        options=options,
-        option_source=option_source,
-        env=env,
-        home=home or os.path.expanduser("~"),
-        profile=(profile_option or "default").strip(),
-        profile_option=profile_option,
-        session=session,
-    )
-    for step in CHAIN:
-        provider = step.find(ctx)
-        if provider is not None:
-            return provider
-    if ctx.profile_option and ctx.profile != "default":
-        raise CredentialError("profile %r was not found in %s or %s" % ((ctx.profile,) + _profile_paths(ctx.home, ctx.profile)))
-    raise CredentialError("no Tencent Cloud credentials found. Looked at: %s" % "; ".join(step.looked_at(ctx) for step in CHAIN))

@@ -127,8 +127,8 @@ class Fetcher:
             if isinstance(outcome, ApiError) and outcome.code == NOT_FOUND:
                 missing.add(cert_id, outcome)
             elif isinstance(outcome, BaseException):
-                if isinstance(outcome, TencentCloudError):
-                    outcome.subject = "certificate %s" % cert_id
+                if isinstance(outcome, TencentCloudError) and outcome.subject is None:
+                    outcome.subject = "certificate %s" % cert_id  # unless it is about something else (the role)
                 raise outcome
             elif outcome is not None:
                 answers.append((step, cert_id, outcome))

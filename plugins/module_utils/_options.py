@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import math
 
-from ansible_collections.cloudcert.tencent.plugins.module_utils._client import HAS_REQUESTS, ApiClient, connect
-from ansible_collections.cloudcert.tencent.plugins.module_utils._credentials import resolve_credentials
+from ansible_collections.cloudcert.tencent.plugins.module_utils._chain import resolve_credentials
+from ansible_collections.cloudcert.tencent.plugins.module_utils._client import HAS_REQUESTS, ApiClient, connect, parse_endpoint
 from ansible_collections.cloudcert.tencent.plugins.module_utils._environment import ENV_VARS
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ConfigurationError, MissingLibraryError
 from ansible_collections.cloudcert.tencent.plugins.module_utils._retry import DEFAULT_THROTTLE_TIMEOUT
 from ansible_collections.cloudcert.tencent.plugins.module_utils._ssl import DEFAULT_ENDPOINT, LANGUAGES, SSL
+from ansible_collections.cloudcert.tencent.plugins.module_utils._sts import STS, default_endpoint
 
 try:
     from ansible.module_utils.basic import env_fallback, missing_required_lib
@@ -33,6 +34,8 @@ except ImportError:  # pragma: no cover - ansible-core always ships it
 OPTION_NAMES = (
     "secret_id", "secret_key", "security_token", "profile", "cvm_role", "region", "endpoint",
     "language", "timeout", "validate_certs", "ca_path", "retries", "rate_limit", "throttle_timeout",
+    "role_arn", "role_session_name", "role_duration", "role_external_id", "role_policy",
+    "web_identity_token", "web_identity_token_file", "web_identity_provider_id", "sts_endpoint", "sts_region",
 )  # fmt: skip
 
 
@@ -53,6 +56,16 @@ def connection_argument_spec() -> dict:
         "retries": {"type": "int", "default": 5},
         "rate_limit": {"type": "float", "default": 10.0},
         "throttle_timeout": {"type": "float", "default": DEFAULT_THROTTLE_TIMEOUT},
+        "role_arn": {"type": "str"},
+        "role_session_name": {"type": "str"},
+        "role_duration": {"type": "int"},
+        "role_external_id": {"type": "str", "no_log": False},
+        "role_policy": {"type": "raw"},
+        "web_identity_token": {"type": "str", "no_log": True},
+        "web_identity_token_file": {"type": "path", "no_log": False},
+        "web_identity_provider_id": {"type": "str"},
+        "sts_endpoint": {"type": "str", "fallback": (env_fallback, list(ENV_VARS["sts_endpoint"]))},
+        "sts_region": {"type": "str"},
     }
 
 
@@ -72,6 +85,8 @@ def validate(options: dict) -> None:
         raise ConfigurationError("retries: must be 0 or more, got %r" % (retries,))
     if options.get("language") not in LANGUAGES:
         raise ConfigurationError("language: must be one of %s, got %r" % (", ".join(LANGUAGES), options.get("language")))
+    if options.get("sts_endpoint"):
+        parse_endpoint(options["sts_endpoint"], name="sts_endpoint")
     ca_path = options.get("ca_path")
     if ca_path:
         try:
@@ -87,6 +102,29 @@ def _throttle_timeout(options: dict):
     return DEFAULT_THROTTLE_TIMEOUT if value is None else value
 
 
+def _sts_connector(options: dict, *, warn, note):
+    """connect_sts(credentials, region) for the credential chain: an STS client with this run's transport options."""
+    endpoint = options.get("sts_endpoint") or default_endpoint(options.get("endpoint") or DEFAULT_ENDPOINT)
+
+    def connect_sts(credentials, region: str) -> ApiClient:
+        return connect(
+            STS,
+            credentials=credentials,
+            endpoint=endpoint,
+            region=region,
+            language=options.get("language") or "en-US",
+            timeout=float(options["timeout"]),
+            validate_certs=bool(options.get("validate_certs", True)),
+            ca_path=options.get("ca_path"),
+            retries=int(options["retries"]),
+            throttle_timeout=float(_throttle_timeout(options)),
+            warn=warn,
+            note=note,
+        )
+
+    return connect_sts
+
+
 def build_client(options: dict, *, warn=None, note=None, option_source: str = "task options", env=None) -> ApiClient:
     """A ready client for these option values: validated, credentials resolved, session pooled.
 
@@ -96,7 +134,7 @@ def build_client(options: dict, *, warn=None, note=None, option_source: str = "t
         # Ansible's own wording: which library, which Python (the controller's for the lookup), what to do.
         raise MissingLibraryError(missing_required_lib("requests"))
     validate(options)
-    credentials = resolve_credentials(options, env=env, option_source=option_source)
+    credentials = resolve_credentials(options, env=env, option_source=option_source, connect_sts=_sts_connector(options, warn=warn, note=note))
     client = connect(
         SSL,
         credentials=credentials,

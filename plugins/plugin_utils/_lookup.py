@@ -25,7 +25,7 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 from ansible.module_utils.common.parameters import remove_values
 from ansible.utils.display import Display
 from ansible_collections.cloudcert.tencent.plugins.module_utils._certificate import DERIVED_KEYS, DETAIL_FIELDS, expiry_facts
-from ansible_collections.cloudcert.tencent.plugins.module_utils._environment import ENV_VARS, SECRET_OPTIONS, VAR_NAMES
+from ansible_collections.cloudcert.tencent.plugins.module_utils._environment import ENV_VARS, KEY_OPTIONS, SECRET_OPTIONS, VAR_NAMES, WEB_IDENTITY_OPTIONS
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ConfigurationError, TencentCloudError, describe_failure
 from ansible_collections.cloudcert.tencent.plugins.module_utils._fetch import MATERIAL, RECORD, Fetcher
 from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import ON_MISSING, clean_ids, handle_missing
@@ -36,7 +36,8 @@ from ansible_collections.cloudcert.tencent.plugins.plugin_utils._cache import Re
 display = Display()
 
 OWN_OPTIONS = ("field", "on_missing", "cache_ttl", "cache_dir", "cache_clear")
-CREDENTIAL_OPTIONS = ("secret_id", "secret_key", "security_token")
+# A key pair or a web identity: the options of one tier of the credential chain, taken together from one level.
+CREDENTIAL_OPTIONS = KEY_OPTIONS + WEB_IDENTITY_OPTIONS
 ALIASES = {"token": "security_token"}
 KEYWORDS = tuple(sorted(set(OPTION_NAMES + OWN_OPTIONS) | set(ALIASES)))
 # The variables of every option: the shared table, and the lookup's own (its DOCUMENTATION's vars:).
@@ -82,15 +83,15 @@ class LookupOptions:
         return options, label
 
     def _credentials(self) -> tuple[dict, str]:
-        # The chain never mixes halves of a key pair, so the three credential options come from the
-        # highest level that sets either half; the environment is the chain's own next step.
+        # The chain never mixes halves of a key pair, so the credential options (a key pair, or a web identity) come
+        # from the highest level that sets any of them; the environment is the chain's own next step.
         levels = (
             ("task options", {name: self.values[name] for name in CREDENTIAL_OPTIONS if name in self.direct}),
             ("Ansible variables", {name: self.values[name] for name in CREDENTIAL_OPTIONS if name in self.from_vars}),
             ("ansible.cfg", {name: self.configured.get(name) for name in CREDENTIAL_OPTIONS}),
         )
         for label, found in levels:
-            if found.get("secret_id") or found.get("secret_key"):
+            if any(found.get(name) for name in ("secret_id", "secret_key") + WEB_IDENTITY_OPTIONS):
                 return {name: found.get(name) for name in CREDENTIAL_OPTIONS}, label
         return dict.fromkeys(CREDENTIAL_OPTIONS), "environment"
 
@@ -266,7 +267,7 @@ def run_lookup(plugin, terms, *, variables=None, direct: dict | None = None) -> 
         if not ids:
             return []
         connection, source = options.connection()
-        secrets += [value for value in (connection.get("secret_key"), connection.get("security_token")) if value]
+        secrets += [connection.get(name) for name in SECRET_OPTIONS if connection.get(name)]
         client = build_client(connection, warn=display.warning, note=display.vvv, option_source=source)
         # The material needs DescribeCertificateDetail; every other field comes from the record.
         step = MATERIAL if wants_material(field) else RECORD

@@ -1,4 +1,5 @@
-"""Local, stdlib-only emulator of the Tencent Cloud SSL Certificate API (ssl 2019-12-05) for tests and demos.
+"""Local, stdlib-only emulator of the Tencent Cloud SSL Certificate API (ssl 2019-12-05) and of STS's AssumeRole and
+AssumeRoleWithWebIdentity (sts 2018-08-13) for tests and demos.
 
 It verifies TC3-HMAC-SHA256 signatures with its own code, never with ``plugins/``, so it is an
 independent check of the collection.
@@ -20,6 +21,7 @@ from .keys import (
     TEMP_SECRET_KEY,
     TEMP_TOKEN,
 )
+from .sts import PARTNER_EXTERNAL_ID, PROVIDER_ID, ROLE_NOBODY, ROLE_PARTNER, ROLE_POD, ROLE_READER, WEB_IDENTITY_TOKEN
 
 __all__ = [
     "API_VERSION",
@@ -37,10 +39,17 @@ __all__ = [
     "MAX_LIMIT",
     "MAX_SKEW",
     "OWNER_UIN",
+    "PARTNER_EXTERNAL_ID",
+    "PROVIDER_ID",
+    "ROLE_NOBODY",
+    "ROLE_PARTNER",
+    "ROLE_POD",
+    "ROLE_READER",
     "SERVICE",
     "TEMP_SECRET_ID",
     "TEMP_SECRET_KEY",
     "TEMP_TOKEN",
+    "WEB_IDENTITY_TOKEN",
     "beijing_time",
     "expected_not_after",
     "not_after",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from . import signature
+from . import signature, sts
 from .actions import ACTIONS, HANDLERS, certificate_ids_of
 from .faults import apply_fault
 from .responses import ApiError, Reply, error_reply, new_request_id, success_reply
@@ -37,11 +37,13 @@ def _check_protocol(request: ApiRequest) -> str:
     if content_type != "application/json":
         raise ApiError("UnsupportedProtocol", "Content-Type must be exactly application/json (got %r)." % content_type)
     action = request.headers.get("X-TC-Action")
-    if action not in ACTIONS:
-        raise ApiError("InvalidAction", "The action %r is not supported; this emulator serves %s." % (action, " and ".join(ACTIONS)))
+    if action not in ACTIONS and action not in sts.ACTIONS:
+        served = ", ".join(ACTIONS + sts.ACTIONS)
+        raise ApiError("InvalidAction", "The action %r is not supported; this emulator serves %s." % (action, served))
+    service, expected = (sts.SERVICE, sts.VERSION) if action in sts.ACTIONS else (SERVICE, API_VERSION)
     version = request.headers.get("X-TC-Version")
-    if version != API_VERSION:
-        raise ApiError("NoSuchVersion", "The requested version %r of the ssl API does not exist; use %s." % (version, API_VERSION))
+    if version != expected:
+        raise ApiError("NoSuchVersion", "The requested version %r of the %s API does not exist; use %s." % (version, service, expected))
     return action
 
 
@@ -66,14 +68,20 @@ def _check_clock(timestamp: int, clock_offset: float) -> None:
         )
 
 
-def _parse_authorization(request: ApiRequest, timestamp: int) -> signature.Authorization:
+def _service_of(action: str) -> str:
+    return sts.SERVICE if action in sts.ACTIONS else SERVICE
+
+
+def _parse_authorization(request: ApiRequest, timestamp: int, service: str = SERVICE) -> signature.Authorization:
+    if request.headers.get("Authorization") == "SKIP":
+        raise ApiError("AuthFailure.InvalidAuthorization", "Only AssumeRoleWithWebIdentity may be sent unsigned (Authorization: SKIP).")
     try:
         auth = signature.parse_authorization(request.headers.get("Authorization"))
     except signature.AuthorizationError as error:
         raise ApiError("AuthFailure.InvalidAuthorization", "Authorization header is invalid: %s." % error) from None
     request.secret_id = auth.secret_id
-    if auth.service != SERVICE:
-        raise ApiError("AuthFailure.InvalidAuthorization", "The credential scope service must be %r (got %r)." % (SERVICE, auth.service))
+    if auth.service != service:
+        raise ApiError("AuthFailure.InvalidAuthorization", "The credential scope service must be %r (got %r)." % (service, auth.service))
     missing = [name for name in REQUIRED_SIGNED_HEADERS if name not in auth.signed_headers]
     if missing:
         raise ApiError("AuthFailure.InvalidAuthorization", "SignedHeaders must include %s." % " and ".join(missing))
@@ -89,21 +97,29 @@ def _parse_authorization(request: ApiRequest, timestamp: int) -> signature.Autho
 
 
 def _authenticate(emu, request: ApiRequest, action: str, timestamp: int) -> None:
-    auth = _parse_authorization(request, timestamp)
+    if action == sts.WEB_IDENTITY:
+        # Not signed, as the API documents: the token in the body is the proof, and there is no session token.
+        if request.headers.get("Authorization") != "SKIP":
+            raise ApiError("AuthFailure.InvalidAuthorization", "AssumeRoleWithWebIdentity is not signed: send Authorization: SKIP.")
+        if request.headers.get("X-TC-Token"):
+            raise ApiError("AuthFailure.InvalidAuthorization", "AssumeRoleWithWebIdentity takes no X-TC-Token.")
+        return
+    service = _service_of(action)
+    auth = _parse_authorization(request, timestamp, service)
     entry = emu.keys.lookup(auth.secret_id)
     if entry is None:
         raise ApiError("AuthFailure.SecretIdNotFound", "The SecretId is not found, please ensure that your SecretId is correct.")
     headers = {name: request.headers.get(name) for name in auth.signed_headers}
     unsigned = (request.headers.get("X-TC-Content-SHA256") or "") == signature.UNSIGNED_PAYLOAD
     canonical = signature.canonical_request("POST", "", headers, auth.signed_headers, signature.payload_hash(request.body, unsigned))
-    expected = signature.compute_signature(entry.secret, timestamp, auth.date, SERVICE, canonical)
+    expected = signature.compute_signature(entry.secret, timestamp, auth.date, service, canonical)
     if not signature.signature_matches(expected, auth.signature):
         raise ApiError("AuthFailure.SignatureFailure", "The provided credentials could not be validated. Please check your signature is correct.")
     _check_token(entry, request.headers.get("X-TC-Token"))
     if entry.denied:
         raise ApiError(
             "AuthFailure.UnauthorizedOperation",
-            "You are not authorized to perform operation (ssl:%s): the CAM policy of this key lacks ssl:%s." % (action, action),
+            "You are not authorized to perform operation (%s:%s): the CAM policy of this key lacks %s:%s." % (service, action, service, action),
         )
 
 
@@ -143,10 +159,15 @@ def _process(emu, request: ApiRequest, request_id: str) -> Reply:
     _check_clock(timestamp, emu.clock_offset)
     _authenticate(emu, request, action, timestamp)
     params = _parse_body(request)
-    if not emu.limiter.try_acquire((action, request.secret_id), request.arrival):
+    if action in sts.ACTIONS:
+        if not emu.sts_limiter.try_acquire((action, request.secret_id or "-"), request.arrival):
+            raise ApiError("RequestLimitExceeded", "request rate limit reached")
+    elif not emu.limiter.try_acquire((action, request.secret_id), request.arrival):
         raise ApiError("LimitExceeded.RateLimitExceeded", "request rate limit reached")
 
     def answer() -> dict:
+        if action in sts.ACTIONS:
+            return sts.HANDLERS[action](emu, request, params)
         return HANDLERS[action](params, emu.certificate_store)
 
     fault = emu.faults.take(action, certificate_ids_of(params))

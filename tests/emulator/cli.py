@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-metadata-role", action="store_true", help="the metadata endpoint reports no role (404)")
     parser.add_argument("--metadata-ttl", type=float, default=7200, help="lifetime of metadata temporary keys in seconds")
     parser.add_argument("--metadata-garbage", action="store_true", help="the metadata credentials endpoint answers non-JSON")
+    parser.add_argument("--sts-ttl", type=float, default=None, help="cap the lifetime of keys STS issues, in seconds (refresh tests)")
     parser.add_argument(
         "--exit-with-parent", action="store_true", help="stop when the process that started the emulator exits (no orphan outlives a test script)"
     )
@@ -102,6 +103,7 @@ def build_emulator(args: argparse.Namespace) -> Emulator:
         metadata_role=None if args.no_metadata_role else args.metadata_role,
         metadata_ttl=args.metadata_ttl,
         metadata_garbage=args.metadata_garbage,
+        sts_ttl=args.sts_ttl,
     )
     for kind, count, action in args.fault:
         emulator.add_fault(kind, count=count, action=action)

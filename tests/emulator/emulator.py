@@ -8,6 +8,7 @@ import ipaddress
 import ssl
 import threading
 
+from . import sts
 from .faults import Fault, FaultQueue
 from .fixtures import beijing_time, build_certificates, load_fixture_file, not_after, null_record
 from .keys import KeyStore
@@ -50,6 +51,7 @@ class Emulator:
         metadata_role: str | None = DEFAULT_METADATA_ROLE,
         metadata_ttl: float = 7200,
         metadata_garbage: bool = False,
+        sts_ttl: float | None = None,
     ) -> None:
         self.host = _loopback_host(host)
         self._requested_port = port
@@ -65,6 +67,13 @@ class Emulator:
         self._store_lock = threading.Lock()  # serialises run-time changes (copy, change, swap)
         self.keys = KeyStore(keys, temp_keys)
         self.limiter = SlidingWindowLimiter(rate_limit)
+        # STS: roles with their trust rules, the web identity tokens it accepts, what it issued, and a knob that
+        # caps the lifetime of issued keys (seconds) for refresh tests. Its limits are the documented ones.
+        self.sts_limiter = SlidingWindowLimiter(0, sts.LIMITS)
+        self.sts_roles = dict(sts.ROLES)
+        self.sts_tokens = {sts.WEB_IDENTITY_TOKEN}
+        self.sts_ttl = sts_ttl
+        self.sts_sessions: list[dict] = []
         self.faults = FaultQueue()
         self.log = RequestLog(log_path)
         self._server: EmulatorHTTPServer | None = None
@@ -188,11 +197,25 @@ class Emulator:
             self.certificate_store = store
         return found
 
+    def add_web_identity_token(self, token: str) -> None:
+        """Accept one more web identity token (a rotated projected token)."""
+        self.sts_tokens.add(token)
+
+    def revoke_web_identity_token(self, token: str) -> None:
+        """Stop accepting a web identity token (it expired)."""
+        self.sts_tokens.discard(token)
+
+    def sts_calls(self, action: str | None = None) -> list[dict]:
+        """What STS issued (action, role, session name, base key id or provider, region, ...), oldest first."""
+        return [dict(session) for session in self.sts_sessions if action is None or session["action"] == action]
+
     def reset(self) -> None:
-        """Clear faults, the in-memory log and the rate-limit windows."""
+        """Clear faults, the in-memory log, the rate-limit windows and the record of STS sessions."""
         self.faults.clear()
         self.log.clear()
         self.limiter.reset()
+        self.sts_limiter.reset()
+        self.sts_sessions.clear()
 
     def configure(
         self,
@@ -201,8 +224,9 @@ class Emulator:
         clock_offset: float | None = None,
         metadata_role: str | None = "",
         metadata_garbage: bool | None = None,
+        sts_ttl: float | None = None,
     ) -> None:
-        """Change settings at run time (metadata_role "" means unchanged, None means no role)."""
+        """Change settings at run time (metadata_role "" means unchanged, None means no role; sts_ttl 0: no cap)."""
         for name, value in (("latency", latency), ("clock_offset", clock_offset)):
             if value is not None:
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -216,6 +240,8 @@ class Emulator:
             self.metadata_role = metadata_role
         if metadata_garbage is not None:
             self.metadata_garbage = bool(metadata_garbage)
+        if sts_ttl is not None:
+            self.sts_ttl = float(sts_ttl) or None
 
     def config(self) -> dict:
         """Current run-time settings."""
@@ -226,4 +252,5 @@ class Emulator:
             "metadata_role": self.metadata_role,
             "metadata_ttl": self.metadata_ttl,
             "metadata_garbage": self.metadata_garbage,
+            "sts_ttl": self.sts_ttl,
         }

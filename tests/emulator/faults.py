@@ -15,6 +15,7 @@ API_ERROR_FAULTS = {
     "rate_limit": ("LimitExceeded.RateLimitExceeded", "request rate limit reached"),
     "service_unavailable": ("ServiceUnavailable", "Service is unavailable now."),
     "unauthorized": ("AuthFailure.UnauthorizedOperation", "you are not authorized to perform this operation (fault injected by the emulator)"),
+    "token_failure": ("AuthFailure.TokenFailure", "The token is invalid or has expired (fault injected by the emulator)."),
 }
 OTHER_FAULTS = ("http_502", "http_503", "reset", "slow", "truncated", "non_json", "no_response", "wrong_types", "extra_fields")
 FAULT_KINDS = tuple(API_ERROR_FAULTS) + OTHER_FAULTS

@@ -12,10 +12,12 @@ _RETENTION = 5.0
 
 
 class SlidingWindowLimiter:
-    """Accept at most ``limit`` requests per key whose arrival times lie within any 1.0 s."""
+    """Accept at most ``limit`` (or the key's action's entry in ``limits``) requests per key within any 1.0 s."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, limits: dict | None = None) -> None:
         self.limit = limit
+        # Per-action limits (by the key's first element) that replace ``limit`` for those actions.
+        self.limits = dict(limits or {})
         self._lock = threading.Lock()
         self._arrivals: dict[tuple[str, str], list[float]] = {}
 
@@ -24,7 +26,8 @@ class SlidingWindowLimiter:
 
         Only accepted requests are recorded, so a throttled client is not punished twice.
         """
-        if self.limit <= 0:
+        limit = self.limits.get(key[0], self.limit)
+        if limit <= 0:
             return True
         with self._lock:
             times = self._arrivals.setdefault(key, [])
@@ -33,19 +36,19 @@ class SlidingWindowLimiter:
             # concurrently, so a neighbour that arrived just after us may already be recorded.
             low = bisect.bisect_right(times, arrival - WINDOW)
             high = bisect.bisect_left(times, arrival + WINDOW)
-            if self._window_full(times[low:high], arrival):
+            if self._window_full(times[low:high], arrival, limit):
                 return False
             bisect.insort(times, arrival)
             return True
 
-    def _window_full(self, neighbours: list[float], arrival: float) -> bool:
+    def _window_full(self, neighbours: list[float], arrival: float, limit: int) -> bool:
         """True when adding ``arrival`` would put more than ``limit`` arrivals into some 1 s window."""
         candidate = sorted(neighbours + [arrival])
         start = 0
         for end, value in enumerate(candidate):
             while value - candidate[start] >= WINDOW:
                 start += 1
-            if end - start + 1 > self.limit and candidate[start] <= arrival <= value:
+            if end - start + 1 > limit and candidate[start] <= arrival <= value:
                 return True
         return False
 

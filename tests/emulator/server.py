@@ -149,6 +149,17 @@ def control_reply(emu, method: str, name: str, document: object) -> Reply:
         return json_reply({"ok": True})
     if method == "POST" and name == "certificates":
         return certificates_reply(emu, document)
+    if method == "GET" and name == "sts":
+        # What STS issued: action, role, session name, base key id or provider id, region (never the keys).
+        return json_reply([{k: v for k, v in call.items() if k not in ("secret_id", "token")} for call in emu.sts_calls()])
+    if method == "POST" and name == "web_identity_tokens":
+        if not isinstance(document, dict) or not set(document) <= {"add", "revoke"}:
+            raise ValueError('web_identity_tokens takes {"add": TOKEN} and/or {"revoke": TOKEN}')
+        if document.get("add"):
+            emu.add_web_identity_token(str(document["add"]))
+        if document.get("revoke"):
+            emu.revoke_web_identity_token(str(document["revoke"]))
+        return json_reply({"ok": True})
     if method == "POST" and name == "config":
         if not isinstance(document, dict):
             raise ValueError("config must be a JSON object")

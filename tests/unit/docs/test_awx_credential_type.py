@@ -1,7 +1,8 @@
 # Copyright (c) cloudcert.tencent contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The AWX credential type in docs/awx/ must inject exactly the environment variables the plugins document.
+"""The AWX credential types in docs/awx/ (API key with an optional role; web identity) must inject exactly the
+environment variables the plugins document.
 
 Each injector ``ENV: '{{ field }}'`` must name an input field that is also a shared connection option, ENV must
 be a variable of that option in the plugins' one table (``module_utils/_environment.py``), an ``env:`` source of
@@ -20,15 +21,20 @@ import yaml
 from ansible_collections.cloudcert.tencent.plugins.module_utils._environment import ENV_VARS, LATE_BOUND, SECRET_OPTIONS
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-CREDENTIAL_TYPE = os.path.join(ROOT, "docs", "awx", "credential_type.yml")
+SECRET_FIELDS = set(SECRET_OPTIONS)
+CREDENTIAL_TYPES = {
+    # file: (the options it fills in, each through the first environment variable of the one table; required fields)
+    "credential_type.yml": (
+        ("secret_id", "secret_key", "security_token", "endpoint", "region", "role_arn", "role_session_name", "role_external_id", "role_duration"),
+        {"secret_id", "secret_key"},
+    ),
+    "credential_type_web_identity.yml": (
+        ("web_identity_token", "role_arn", "web_identity_provider_id", "role_session_name", "role_duration", "endpoint", "region"),
+        {"web_identity_token", "role_arn"},
+    ),
+}
 FRAGMENT = os.path.join(ROOT, "plugins", "doc_fragments", "_connection.py")
 CREATE_PLAYBOOK = os.path.join(ROOT, "docs", "awx", "create_credential_type.yml")
-
-SECRET_FIELDS = set(SECRET_OPTIONS)
-# The credential type fills in the options a job template needs (keys, token, endpoint, region),
-# each through the first environment variable of the plugins' one table.
-INJECTED_OPTIONS = ("secret_id", "secret_key", "security_token", "endpoint", "region")
-EXPECTED_INJECTORS = {ENV_VARS[option][0]: option for option in INJECTED_OPTIONS}
 TEMPLATE = re.compile(r"^\{\{\s*([a-z_]+)\s*\}\}$")
 
 
@@ -48,10 +54,12 @@ def _fragment_docs() -> dict[str, dict]:
     return found
 
 
-@pytest.fixture(scope="module")
-def credential_type() -> dict:
-    with open(CREDENTIAL_TYPE, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+@pytest.fixture(scope="module", params=sorted(CREDENTIAL_TYPES))
+def credential_type(request) -> dict:
+    with open(os.path.join(ROOT, "docs", "awx", request.param), encoding="utf-8") as handle:
+        document = yaml.safe_load(handle)
+    document["_file"] = request.param
+    return document
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +82,8 @@ def _injected(credential_type: dict) -> dict[str, str]:
 
 
 def test_injects_the_expected_variables(credential_type):
-    assert _injected(credential_type) == EXPECTED_INJECTORS
+    options, _required = CREDENTIAL_TYPES[credential_type["_file"]]
+    assert _injected(credential_type) == {ENV_VARS[option][0]: option for option in options}
     assert set(credential_type["injectors"]) == {"env"}, "only environment variables are injected"
 
 
@@ -95,7 +104,7 @@ def test_every_injector_is_a_documented_env_source_of_its_option(credential_type
 
 def test_secrets_are_marked_secret(credential_type):
     fields = _fields(credential_type)
-    for name in SECRET_FIELDS:
+    for name in SECRET_FIELDS & set(fields):
         assert fields[name].get("secret") is True, "input %s must be secret: true" % name
     for name, field in fields.items():
         if name not in SECRET_FIELDS:
@@ -106,7 +115,7 @@ def test_fields_are_described_and_keys_required(credential_type):
     for field in credential_type["inputs"]["fields"]:
         assert field.get("type") == "string", field["id"]
         assert field.get("label") and field.get("help_text"), "input %s needs a label and help_text" % field["id"]
-    assert set(credential_type["inputs"]["required"]) == {"secret_id", "secret_key"}
+    assert set(credential_type["inputs"]["required"]) == CREDENTIAL_TYPES[credential_type["_file"]][1]
     assert credential_type.get("kind") == "cloud" and credential_type.get("name")
 
 

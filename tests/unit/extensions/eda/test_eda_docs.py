@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import os
 
+import pytest
 import yaml
-from ansible_collections.cloudcert.tencent.plugins.module_utils._environment import ENV_VARS
+from ansible_collections.cloudcert.tencent.plugins.module_utils._environment import ENV_VARS, SECRET_OPTIONS
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 
@@ -18,17 +19,20 @@ def load(*parts: str):
         return yaml.safe_load(handle)
 
 
-def test_credential_type_injects_the_modules_environment_variables():
-    eda = load("docs", "eda", "credential_type.yml")
-    awx = load("docs", "awx", "credential_type.yml")
+@pytest.mark.parametrize("name", ["credential_type.yml", "credential_type_web_identity.yml"])
+def test_credential_type_injects_the_modules_environment_variables(name):
+    eda = load("docs", "eda", name)
+    awx = load("docs", "awx", name)
     known = {name for names in ENV_VARS.values() for name in names}
     assert set(eda["injectors"]["env"]) <= known
     assert eda["injectors"]["env"] == awx["injectors"]["env"]  # one set of names for jobs and activations
     fields = {field["id"]: field for field in eda["inputs"]["fields"]}
     for template in eda["injectors"]["env"].values():
         assert template.strip("{} ") in fields
-    assert fields["secret_key"]["secret"] is True and fields["security_token"]["secret"] is True
-    assert set(eda["inputs"]["required"]) == {"secret_id", "secret_key"}
+    assert {field["id"] for field in eda["inputs"]["fields"]} == {field["id"] for field in awx["inputs"]["fields"]}
+    for name_, field in fields.items():
+        assert bool(field.get("secret")) is (name_ in SECRET_OPTIONS), name_
+    assert eda["inputs"]["required"] == awx["inputs"]["required"]
 
 
 def test_decision_environment_has_requests_and_the_collection():

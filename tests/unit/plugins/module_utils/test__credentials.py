@@ -10,6 +10,7 @@ import os
 import time
 
 import pytest
+from ansible_collections.cloudcert.tencent.plugins.module_utils._chain import resolve_credentials
 from ansible_collections.cloudcert.tencent.plugins.module_utils._client import connect
 from ansible_collections.cloudcert.tencent.plugins.module_utils._credentials import (
     METADATA_URL,
@@ -18,7 +19,6 @@ from ansible_collections.cloudcert.tencent.plugins.module_utils._credentials imp
     CvmRoleCredentials,
     StaticCredentials,
     metadata_base_url,
-    resolve_credentials,
 )
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import CredentialError
 from ansible_collections.cloudcert.tencent.plugins.module_utils._ssl import SSL

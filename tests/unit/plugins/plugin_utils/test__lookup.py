@@ -22,7 +22,16 @@ from ansible.template import Templar
 from ansible_collections.cloudcert.tencent.plugins.module_utils._certificate import MASK, normalise
 from ansible_collections.cloudcert.tencent.plugins.plugin_utils import _lookup
 from ansible_collections.cloudcert.tencent.plugins.plugin_utils._lookup import RecordCache, lookup_error, resolve_field
-from ansible_collections.cloudcert.tencent.tests.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, KEY_PASSWORD, Emulator
+from ansible_collections.cloudcert.tencent.tests.emulator import (
+    DEMO_SECRET_ID,
+    DEMO_SECRET_KEY,
+    KEY_PASSWORD,
+    ROLE_NOBODY,
+    ROLE_POD,
+    ROLE_READER,
+    WEB_IDENTITY_TOKEN,
+    Emulator,
+)
 from ansible_collections.cloudcert.tencent.tests.unit.compat import trust_as_template
 
 NAME = "cloudcert.tencent.ssl_certificate"
@@ -341,6 +350,47 @@ def test_cache_from_env(run, emulator, tmp_path, monkeypatch):
     assert any((tmp_path / "envcache").iterdir())
 
 
+# ---------------------------------------------------------------- roles and web identity through the lookup
+
+
+def test_a_role_is_assumed_once_and_a_cache_hit_calls_no_sts(run, emulator):
+    first = run(["NoRm0001"], role_arn=ROLE_READER, sts_endpoint=emulator.url, field="CertificateId")
+    second = run(["NoRm0001"], role_arn=ROLE_READER, sts_endpoint=emulator.url, field="CertificateId")
+    assert first == second == ["NoRm0001"]
+    assert len(emulator.sts_calls("AssumeRole")) == 1 and describes(emulator) == 1
+    # The role's keys, not the base's, read the certificate; a different role is a different cache.
+    assert [e["secret_id"] for e in emulator.requests if e["action"] == "DescribeCertificate"] == [emulator.sts_calls()[0]["secret_id"]]
+    run(["NoRm0001"], sts_endpoint=emulator.url)
+    assert describes(emulator) == 2
+
+
+def test_web_identity_from_variables_with_its_role(emulator, tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text(WEB_IDENTITY_TOKEN)
+    variables = {
+        "tencentcloud_web_identity_token_file": str(token_file),
+        "tencentcloud_role_arn": ROLE_POD,
+        "tencentcloud_endpoint": emulator.url,
+        "tencentcloud_sts_endpoint": emulator.url,
+        "cloudcert_tencent_cache_dir": str(tmp_path / "c"),
+    }
+    plugin = lookup_loader.get(NAME, loader=DataLoader(), templar=Templar(loader=DataLoader(), variables=variables))
+    assert plugin.run(["NoRm0001"], variables=variables, field="CertificateId") == ["NoRm0001"]
+    assert emulator.sts_calls()[0]["action"] == "AssumeRoleWithWebIdentity"
+    options = _lookup.LookupOptions(plugin, variables=variables, direct={})
+    assert options.connection()[1] == "Ansible variables"
+
+
+def test_sts_refusals_reach_the_lookup_as_one_sentence(run, emulator):
+    with pytest.raises(AnsibleLookupError) as caught:
+        run(["NoRm0001"], role_arn=ROLE_NOBODY, sts_endpoint=emulator.url)
+    message = str(caught.value)
+    assert message.startswith("AssumeRole for role %s failed" % ROLE_NOBODY) and "UnauthorizedOperation" in message
+    assert DEMO_SECRET_KEY not in message and describes(emulator) == 0
+    with pytest.raises(AnsibleLookupError, match="^role_duration: must be a number of seconds from 1 to 43200"):
+        run(["NoRm0001"], role_arn=ROLE_READER, role_duration=0)
+
+
 # ---------------------------------------------------------------- RecordCache directly
 
 
@@ -560,7 +610,7 @@ def test_material_missing_and_unknown_subfield(run):
         run(["NoRm0001"], field="fingerprints.md5")
 
 
-@pytest.mark.parametrize("keyword", ["fiel", "role_arn", "Field"])
+@pytest.mark.parametrize("keyword", ["fiel", "rolearn", "Field"])
 def test_an_unknown_keyword_fails_naming_it_before_any_call(run, emulator, keyword):
     with pytest.raises(AnsibleLookupError) as caught:
         run(["NoRm0001"], **{keyword: "CertEndTime"})
