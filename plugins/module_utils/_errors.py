@@ -124,11 +124,17 @@ _STS_ADVICE = {
 }
 
 
+_WEB_TRUST = (
+    "the role does not trust this web identity: its trust policy must allow the identity provider named by "
+    "web_identity_provider_id (sts:AssumeRoleWithWebIdentity) and the token's subject"
+)
+
+
 def _advice(error: ApiError, family: str) -> str:
     sts = (error.permission or "").startswith("sts:")
     if error.code in _CAM_DENIED or family == "UnauthorizedOperation":
         if sts:
-            return _TRUST
+            return _WEB_TRUST if error.permission == "sts:AssumeRoleWithWebIdentity" else _TRUST
         return _GRANT % (error.permission or ("ssl:" + error.action if error.action else _READ_PERMISSIONS))
     if sts and error.code in _STS_ADVICE:
         return _STS_ADVICE[error.code]

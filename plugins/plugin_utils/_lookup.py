@@ -36,6 +36,7 @@ from ansible_collections.cloudcert.tencent.plugins.plugin_utils._cache import Re
 display = Display()
 
 OWN_OPTIONS = ("field", "on_missing", "cache_ttl", "cache_dir", "cache_clear")
+PATH_OPTIONS = ("ca_path", "web_identity_token_file", "cache_dir")
 # A key pair or a web identity: the options of one tier of the credential chain, taken together from one level.
 CREDENTIAL_OPTIONS = KEY_OPTIONS + WEB_IDENTITY_OPTIONS
 ALIASES = {"token": "security_token"}
@@ -74,6 +75,12 @@ class LookupOptions:
         # Values from host/group vars may still be templates ("{{ vault_secret_key }}"); keywords were
         # templated by Jinja before run() and must not be templated twice.
         self.values = {name: _template(templar, value) if name in self.from_vars else value for name, value in values.items()}
+        for name in PATH_OPTIONS:
+            # Ansible resolves a relative path against the play before we template it, which turns a template such
+            # as "{{ token_dir }}/token" into "<play dir>/{{ token_dir }}/token": template the variable itself.
+            raw = next((variables[var] for var in _VARIABLES.get(name, ()) if var in (variables or {})), None)
+            if name in self.from_vars and isinstance(raw, str) and "{" in raw:
+                self.values[name] = os.path.expanduser(str(_template(templar, raw)))
 
     def connection(self) -> tuple[dict, str]:
         """Options for ``build_client`` and the label of the source of the key pair."""

@@ -153,6 +153,13 @@ def _loggable_params(body: bytes) -> object:
         return None
 
 
+def _redacted(params: object) -> object:
+    """What the log keeps of the parameters: a web identity token is a credential, so only its fingerprint."""
+    if isinstance(params, dict) and isinstance(params.get("WebIdentityToken"), str):
+        return dict(params, WebIdentityToken=sts.fingerprint(params["WebIdentityToken"]))
+    return params
+
+
 def _process(emu, request: ApiRequest, request_id: str) -> Reply:
     action = _check_protocol(request)
     timestamp = _timestamp(request)
@@ -188,7 +195,7 @@ def handle(emu, request: ApiRequest) -> Reply:
             "time": time.time(),
             "action": request.headers.get("X-TC-Action"),
             "secret_id": request.secret_id,
-            "params": request.params if request.params is not None else _loggable_params(request.body),
+            "params": _redacted(request.params if request.params is not None else _loggable_params(request.body)),
             "outcome": reply.outcome,
             "http_status": None if reply.reset else reply.status,
             "request_id": request_id,

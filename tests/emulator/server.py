@@ -150,8 +150,12 @@ def control_reply(emu, method: str, name: str, document: object) -> Reply:
     if method == "POST" and name == "certificates":
         return certificates_reply(emu, document)
     if method == "GET" and name == "sts":
-        # What STS issued: action, role, session name, base key id or provider id, region (never the keys).
-        return json_reply([{k: v for k, v in call.items() if k not in ("secret_id", "token")} for call in emu.sts_calls()])
+        # What STS issued: action, role, session name, base key id or provider id, token fingerprint, region, the
+        # temporary key id (never its secret key or token).
+        return json_reply([{k: v for k, v in call.items() if k not in ("secret_key", "session_token")} for call in emu.sts_calls()])
+    if method == "GET" and name == "sts_secrets":
+        # The issued secrets themselves, for leak scans of what the collection printed, logged or stored.
+        return json_reply([value for call in emu.sts_calls() for value in (call["secret_key"], call["session_token"])])
     if method == "POST" and name == "web_identity_tokens":
         if not isinstance(document, dict) or not set(document) <= {"add", "revoke"}:
             raise ValueError('web_identity_tokens takes {"add": TOKEN} and/or {"revoke": TOKEN}')

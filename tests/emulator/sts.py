@@ -8,6 +8,7 @@ codes follow Tencent Cloud's STS documentation; the emulator never imports ``plu
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import re
 from collections import namedtuple
@@ -47,6 +48,11 @@ ROLES = {
     ROLE_POD: Role(ROLE_POD, False, None, PROVIDER_ID),
     ROLE_NOBODY: Role(ROLE_NOBODY, False, None, None),
 }
+
+
+def fingerprint(token: str) -> str:
+    """What the log and the control API show of a web identity token."""
+    return "sha256:" + hashlib.sha256(token.encode("utf-8")).hexdigest()[:16]
 
 
 def _param(params: dict, name: str, *, required: bool = True):
@@ -90,7 +96,7 @@ def _role(emu, params: dict) -> Role:
 def _issue(emu, action: str, role: Role, duration: int, record: dict) -> dict:
     lifetime = min(duration, emu.sts_ttl) if emu.sts_ttl else duration
     secret_id, secret_key, token, expires = emu.keys.issue_temporary(lifetime)
-    emu.sts_sessions.append(dict(record, action=action, role=role.arn, secret_id=secret_id, expires=expires))
+    emu.sts_sessions.append(dict(record, action=action, role=role.arn, secret_id=secret_id, secret_key=secret_key, session_token=token, expires=expires))
     expiration = datetime.datetime.fromtimestamp(expires, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {"Credentials": {"Token": token, "TmpSecretId": secret_id, "TmpSecretKey": secret_key}, "ExpiredTime": expires, "Expiration": expiration}
 
@@ -136,7 +142,8 @@ def assume_role_with_web_identity(emu, request, params: dict) -> dict:
         raise ApiError("UnauthorizedOperation", "The trust policy of role %s does not allow web identities (sts:AssumeRoleWithWebIdentity)." % role.arn)
     if provider_id != role.web_identity:
         raise ApiError("InvalidParameter.WebIdentityTokenError", "The identity provider %s is not trusted by role %s." % (provider_id, role.arn))
-    record = {"session_name": session_name, "duration": duration, "provider_id": provider_id, "token": token, "region": request.headers.get("X-TC-Region")}
+    record = {"session_name": session_name, "duration": duration, "provider_id": provider_id, "token": fingerprint(token)}
+    record["region"] = request.headers.get("X-TC-Region")
     return _issue(emu, WEB_IDENTITY, role, duration, record)
 
 
