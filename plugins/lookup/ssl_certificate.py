@@ -131,6 +131,10 @@ EXAMPLES = r"""
     msg: "{{ cert_id }} expires on {{ lookup('cloudcert.tencent.ssl_certificate', cert_id, field='not_after') }}"
   when: lookup('cloudcert.tencent.ssl_certificate', cert_id, field='days_to_expiry') < 30
 
+- name: Through a CAM role of the account that owns the certificate (one AssumeRole; cached answers need none)
+  ansible.builtin.debug:
+    msg: "{{ lookup('cloudcert.tencent.ssl_certificate', cert_id, field='not_after', role_arn='qcs::cam::uin/200000000002:roleName/cert-reader') }}"
+
 # nginx.conf.j2:
 #   # {{ lookup('cloudcert.tencent.ssl_certificate', cert_id, field='Domain') }},
 #   # valid until {{ lookup('cloudcert.tencent.ssl_certificate', cert_id, field='not_after') }}

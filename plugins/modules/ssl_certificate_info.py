@@ -157,6 +157,18 @@ EXAMPLES = r"""
     - name: Describe by id with the production profile
       cloudcert.tencent.ssl_certificate_info:
         certificate_id: Juz8JAxn
+
+- name: Read another account's certificates through a CAM role (AssumeRole with an external id)
+  cloudcert.tencent.ssl_certificate_info:
+    role_arn: qcs::cam::uin/200000000002:roleName/cert-reader
+    role_external_id: "{{ customer_external_id }}"
+    role_session_name: "awx-{{ awx_job_id | default('manual') }}"
+    certificate_ids: [Juz8JAxn]
+
+- name: In a TKE pod (an AWX container group with pod identity) the TKE_* variables are enough
+  cloudcert.tencent.ssl_certificate_info:
+    certificate_ids: [Juz8JAxn]
+  register: from_pod  # from_pod.credential_source == 'AssumeRoleWithWebIdentity (TKE environment)'
 """
 
 RETURN = r"""
@@ -369,10 +381,14 @@ missing:
   elements: str
   sample: [NoSuch01]
 credential_source:
-  description: Where the keys came from (never the keys themselves).
+  description:
+    - "Where the keys came from (never the keys themselves), for example C(environment), C(task options),
+      C(profile file /home/me/.tencentcloud/credentials [prod]), C(CVM role cert-reader),
+      C(AssumeRole qcs::cam::uin/100000000001:roleName/reader (base: environment)) or
+      C(AssumeRoleWithWebIdentity (TKE environment))."
   returned: always
   type: str
-  sample: environment
+  sample: "AssumeRole qcs::cam::uin/100000000001:roleName/reader (base: environment)"
 error_code:
   description: On failure, the API error code (or null for network failures).
   returned: failure
