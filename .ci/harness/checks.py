@@ -35,7 +35,10 @@ DEMO_EXPECTED = (
     ("an event for an expired certificate", r"event => EXPIRED ExPd0003 \(old\.example\.com\): expired on"),
     ("no throttling", r"throttled: 0"),
 )
-BENCHMARK_SCENARIOS = {"startup", "module_10", "sdk_10", "loop_10", "batch_10", "listing", "lookup", "cpu", "fleet_10"}
+BENCHMARK_SCENARIOS = {
+    "startup", "module_10", "sdk_10", "loop_10", "batch_10", "listing", "lookup", "cpu", "fleet_10", "cost_10",
+    "two_nodes_5", "two_clients_10", "role_10", "pods_keys_5", "pods_identity_5",
+}  # fmt: skip
 
 
 def fail_on(session, problems: list[str]) -> None:

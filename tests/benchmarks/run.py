@@ -273,6 +273,35 @@ def scenario_module(bench: Bench, n: int, details: bool = True) -> dict:
     return {"seconds": result["tasks"][MODULE_TASK], "ping_seconds": result["tasks"][PING_TASK], **_api(result)}
 
 
+def _sts_env(bench: Bench) -> dict:
+    return {"TENCENTCLOUD_STS_ENDPOINT": bench.emulator.url}
+
+
+def scenario_role(bench: Bench, n: int) -> dict:
+    """The module task of module_N, its keys assuming a role first (one AssumeRole per module run)."""
+    from ansible_collections.cloudcert.tencent.tests.emulator import ROLE_READER
+
+    env = dict(_sts_env(bench), TENCENTCLOUD_ASSUME_ROLE_ARN=ROLE_READER)
+    result = bench.playbook("describe.yml", {"bench_ids": generated_ids(n), "bench_details": True}, env=env)
+    return {"seconds": result["tasks"][MODULE_TASK], "ping_seconds": result["tasks"][PING_TASK], **_api(result)}
+
+
+def scenario_pods(bench: Bench, hosts: int, identity: bool) -> dict:
+    """HOSTS module runs at once (forks = hosts), with an API key or with a TKE pod's identity each."""
+    from ansible_collections.cloudcert.tencent.tests.emulator import ROLE_POD, WEB_IDENTITY_TOKEN
+
+    env = {}
+    if identity:
+        token_file = os.path.join(bench.work, "pod.token")
+        with open(token_file, "w", encoding="utf-8") as handle:
+            handle.write(WEB_IDENTITY_TOKEN)
+        # Empty keys are no keys: the pod's identity is the source.
+        env = dict(_sts_env(bench), TENCENTCLOUD_SECRET_ID="", TENCENTCLOUD_SECRET_KEY="", TKE_REGION="ap-guangzhou", TKE_PROVIDER_ID="OIDC")
+        env.update(TKE_WEB_IDENTITY_TOKEN_FILE=token_file, TKE_ROLE_ARN=ROLE_POD)
+    result = bench.playbook("pods.yml", inventory=bench.lookup_inventory(hosts), forks=hosts, env=env)
+    return {"seconds": result["tasks"]["Describe this pod's certificate"], "hosts": hosts, **_api(result)}
+
+
 def scenario_loop(bench: Bench, n: int) -> dict:
     result = bench.playbook("loop.yml", {"bench_ids": generated_ids(n)})
     return {"seconds": result["tasks"][LOOP_TASK], **_api(result)}
@@ -436,7 +465,11 @@ def targets(results: dict, settings: dict) -> list:
         )
     if "fleet" in settings["families"]:
         _fleet().targets(sc, settings, add)
-    throttled = sum(sc[key].get("throttled", 0) for key in sc if key.startswith(("module_", "loop_", "batch_", "listing", "lookup")) and "throttled" in sc[key])
+    throttled = sum(
+        sc[key].get("throttled", 0)
+        for key in sc
+        if key.startswith(("module_", "loop_", "batch_", "listing", "lookup", "role_", "pods_")) and "throttled" in sc[key]
+    )
     busiest = max([sc[key].get("max_per_1s", 0) for key in sc if key.startswith(("module_", "batch_", "loop_"))] or [0])
     add(
         "module runs: throttling",
@@ -472,6 +505,19 @@ def table(results: dict, settings: dict) -> list:
     s = results.get("listing")
     if s:
         rows.append(("module, listing, details=false", settings["listing"], s["seconds"], None, s["api_calls"], s["throttled"], s["max_per_1s"], ""))
+    n = settings["role_size"]
+    for key, label, base in (("role_%d" % n, "module, one task, details=true, with role_arn", "module_%d" % n),):
+        s = results.get(key)
+        if s:
+            plain = results.get(base)
+            note = "AssumeRole: %d; %+.2fs vs without role" % (s["by_action"].get("AssumeRole", 0), s["seconds"] - plain["seconds"]) if plain else ""
+            rows.append((label, n, s["seconds"], n / 10.0, s["api_calls"], s["throttled"], s["max_per_1s"], note))
+    hosts = settings["pod_hosts"]
+    for key, label in (("pods_keys_%d" % hosts, "module per pod, API key"), ("pods_identity_%d" % hosts, "module per pod, TKE pod identity")):
+        s = results.get(key)
+        if s:
+            note = "%d hosts, forks %d; AssumeRoleWithWebIdentity: %d" % (hosts, hosts, s["by_action"].get("AssumeRoleWithWebIdentity", 0))
+            rows.append((label, hosts, s["seconds"], hosts / 10.0, s["api_calls"], s["throttled"], s["max_per_1s"], note))
     s = results.get("lookup")
     if s and "api_calls" in s:
         note = "%d hosts, forks %d" % (settings["lookup_hosts"], settings["lookup_hosts"])
@@ -519,7 +565,7 @@ def parse_args(argv):
     parser.add_argument("--latency", type=float, help="emulator latency in seconds (default 0.25, --quick 0)")
     parser.add_argument("--rate-limit", type=int, default=10, help="emulator requests/s limit (default 10)")
     parser.add_argument("--sizes", help="comma-separated N for the module and SDK (default 20,60,200)")
-    parser.add_argument("--only", help="comma-separated scenario families: module,loop,sdk,batch,listing,lookup,startup,cpu,fleet")
+    parser.add_argument("--only", help="comma-separated scenario families: module,loop,sdk,batch,listing,lookup,sts,startup,cpu,fleet")
     parser.add_argument("--fleet-sizes", help="comma-separated host counts of the one-node fleet (default 100,300; --quick 10; 0 = none)")
     parser.add_argument("--two-nodes", type=int, help="hosts per node of the two-node fleet (default 100, 0 = off; --quick 5)")
     parser.add_argument("--two-clients", type=int, help="describes per process of the two-client (no Ansible) fleet (default 200, 0 = off; --quick 10)")
@@ -537,8 +583,10 @@ def parse_args(argv):
         "batch_sizes": [10] if quick else [60, 200],
         "listing": 100 if quick else 1000,
         "lookup_hosts": 5 if quick else 20,
+        "role_size": 10 if quick else 60,
+        "pod_hosts": 5 if quick else 20,
         "cpu_calls": 30 if quick else 300,
-        "families": set((args.only or "module,loop,sdk,batch,listing,lookup,startup,cpu,fleet").split(",")),
+        "families": set((args.only or "module,loop,sdk,batch,listing,lookup,sts,startup,cpu,fleet").split(",")),
         "fleet_sizes": [int(v) for v in args.fleet_sizes.split(",") if v.strip() and int(v) > 0]
         if args.fleet_sizes is not None
         else ([10] if quick else [100, 300]),
@@ -572,6 +620,12 @@ def plan(settings: dict) -> list:
         steps.append(("listing", lambda b: scenario_listing(b, settings["listing"])))
     if "lookup" in fam:
         steps.append(("lookup", lambda b: scenario_lookup(b, settings["lookup_hosts"])))
+    if "sts" in fam:
+        n = settings["role_size"]
+        steps.append(("role_%d" % n, lambda b: scenario_role(b, n)))
+        hosts = settings["pod_hosts"]
+        steps.append(("pods_keys_%d" % hosts, lambda b: scenario_pods(b, hosts, identity=False)))
+        steps.append(("pods_identity_%d" % hosts, lambda b: scenario_pods(b, hosts, identity=True)))
     return steps
 
 
