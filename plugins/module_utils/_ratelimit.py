@@ -42,7 +42,9 @@ from ansible_collections.cloudcert.tencent.plugins.module_utils._throttle import
     current_rate,
     new_state,
     next_start,
+    recently_late,
     record_answered,
+    record_late,
     record_throttled,
     reserve,
     valid_state,
@@ -54,18 +56,11 @@ ENV_STATE_DIR = "CLOUDCERT_TENCENT_RATELIMIT_DIR"
 ADAPTIVE_HORIZON = 1.0
 # A turn is used only if its process wakes at most this long after it (later, it takes a new turn).
 LATE_AFTER = 0.05
-# The margin while the machine's CPUs are saturated (1-minute load average per CPU >= 1): arrivals are then judged
-# on a server whose own reading of them can lag too (the emulator on the same machine, a proxy), so the window
-# widens. A saturated controller is slower than the API's floor anyway, so the wider window costs no time.
+# The margin while this machine's processes wake late for their turns (its CPUs are saturated): arrivals are then
+# judged by a server whose own reading of them may lag as well (a proxy, an emulator on the same machine), so the
+# window widens for everyone sharing the state. Such a machine is slower than the API's floor anyway, so the wider
+# window costs no time; an idle machine keeps the narrow one.
 LOADED_MARGIN = 0.35
-
-
-def machine_load() -> float:
-    """The 1-minute load average per CPU (0 where the platform has none)."""
-    try:
-        return os.getloadavg()[0] / (os.cpu_count() or 1)
-    except (AttributeError, OSError):
-        return 0.0
 
 
 # How long a caller waits for the state lock before pacing itself alone (the critical section is microseconds).
@@ -162,7 +157,6 @@ class SharedRateLimiter:
         note=None,
         margin: float = DEFAULT_MARGIN,
         loaded_margin: float | None = None,
-        load=machine_load,
         rates: dict | None = None,
         clock=time.time,
         sleep=time.sleep,
@@ -175,7 +169,6 @@ class SharedRateLimiter:
         self.host = host
         self.margin = margin
         self._loaded_margin = loaded_margin
-        self._load = load
         self._scope = scope
         self._directory = directory
         self._shared = shared
@@ -240,12 +233,15 @@ class SharedRateLimiter:
         """
         action = action or "-"
         limit = self.limit(action)
-        margin = self.margin
-        if self._loaded_margin is not None and self._load() >= 1.0:
-            margin = max(margin, self._loaded_margin)
+        late = False
 
         def change(state):
             now = self._clock()
+            if late:
+                record_late(state, now=now)
+            margin = self.margin
+            if self._loaded_margin is not None and recently_late(state, now=now):
+                margin = max(margin, self._loaded_margin)
             adapting = state["rate"] is not None
             start = reserve(state, now=now, limit=limit, margin=margin, horizon=ADAPTIVE_HORIZON if adapting else None)
             return start, adapting, now if start is not None else next_start(state, now=now, limit=limit, margin=margin)
@@ -263,8 +259,9 @@ class SharedRateLimiter:
                 return
             # Woken late (a saturated CPU): this request would arrive later than its recorded start, and the
             # starts reserved a window after it could then arrive within one second of it. The late turn stays
-            # recorded (unused, it only slows others) and this request takes a new one.
+            # recorded (unused, it only slows others), this request takes a new one, and the machine's window widens.
             self.late_turns += 1
+            late = True
 
     def throttled(self, action: str | None = None) -> None:
         """The API answered this action with throttling: lower the machine's rate."""

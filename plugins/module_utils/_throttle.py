@@ -6,7 +6,8 @@
 """The rate limiter's algorithm, on a plain dict, so that a shared state file and an in-process state share it.
 
 A sliding window of request starts (a burst of ``rate`` at once, then one more each time the oldest of them is a
-full window plus ``margin`` old, handed out in time order), and an adaptive rate: multiplicative decrease on
+full window plus ``margin`` old, handed out in time order; ``late`` marks a saturated machine, for which the
+facade widens the margin), and an adaptive rate: multiplicative decrease on
 throttling, CUBIC-shaped recovery (RFC 8312) while answers succeed. Pure: time is an argument, nothing is read or
 written here (``_ratelimit.py`` keeps the state, ``_statefile.py`` the files).
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 # Server-side limits are judged on arrival times; 100 ms absorbs scheduling and network jitter
 # at a cost of under 10 % of the theoretical rate.
 DEFAULT_MARGIN = 0.1
@@ -29,10 +30,12 @@ DECREASE_GAP = 1.0
 # The wall clock going back by more than this between two callers means a clock step: the log is reset.
 CLOCK_SLACK = 1.0
 _MAX_STARTS = 1000
+# A process that woke late for its turn marks the state; for this long afterwards every caller uses the wider margin.
+LATE_MEMORY = 30.0
 
 
 def new_state() -> dict:
-    return {"v": STATE_VERSION, "starts": [], "rate": None, "w_max": None, "t_dec": None, "seen": None}
+    return {"v": STATE_VERSION, "starts": [], "rate": None, "w_max": None, "t_dec": None, "seen": None, "late": None}
 
 
 def _finite(value, *, positive: bool = False) -> bool:
@@ -52,7 +55,7 @@ def valid_state(state) -> bool:
     for key in ("rate", "w_max"):
         if state[key] is not None and not _finite(state[key], positive=True):
             return False
-    return all(state[key] is None or _finite(state[key]) for key in ("t_dec", "seen"))
+    return all(state[key] is None or _finite(state[key]) for key in ("t_dec", "seen", "late"))
 
 
 def current_rate(state: dict, limit: float) -> float:
@@ -111,6 +114,16 @@ def _forget_clock_step(state: dict, now: float) -> None:
             state["t_dec"] = now
         seen = None
     state["seen"] = now if seen is None else max(seen, now)
+
+
+def record_late(state: dict, *, now: float) -> None:
+    """A caller woke too late to use its turn: the machine is saturated."""
+    state["late"] = now
+
+
+def recently_late(state: dict, *, now: float) -> bool:
+    late = state.get("late")
+    return late is not None and 0 <= now - late < LATE_MEMORY
 
 
 def record_throttled(state: dict, *, now: float, limit: float) -> bool:

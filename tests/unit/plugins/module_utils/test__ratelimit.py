@@ -159,13 +159,27 @@ def test_a_turn_woken_late_is_given_up_so_arrivals_stay_within_the_rate():
     assert _max_in_window(arrivals) <= 10, sorted(arrivals)
 
 
-@pytest.mark.parametrize(("load", "second_burst_at"), [(0.3, 1.1), (1.0, 1.35), (4.0, 1.35)])
-def test_a_saturated_machine_widens_the_window(load, second_burst_at):
+def test_a_late_wake_widens_the_window_for_the_machine_for_a_while():
     clock = FakeClock(0.0)
-    limiter = SharedRateLimiter(10, host="h", scope=lambda: "key x", shared=False, loaded_margin=0.35, load=lambda: load, clock=clock, sleep=clock.sleep)
+    limiter = SharedRateLimiter(10, host="h", scope=lambda: "key x", shared=False, loaded_margin=0.35, clock=clock, sleep=clock.sleep)
     for _turn in range(11):
         limiter.acquire("A")
-    assert clock.now == pytest.approx(second_burst_at)
+    assert clock.now == pytest.approx(1.1)  # idle: the narrow margin
+    overslept = iter([0.2])
+    limiter._sleep = lambda seconds: setattr(clock, "now", clock.now + seconds + next(overslept, 0.0))
+    for _turn in range(10):
+        limiter.acquire("A")
+    assert limiter.late_turns == 1
+    # From the late wake on, a second burst is 1.35 s after the previous one.
+    before = clock.now
+    for _turn in range(10):
+        limiter.acquire("A")
+    assert clock.now - before == pytest.approx(1.35, abs=0.01)
+    clock.now += 31.0  # the mark fades
+    before = clock.now
+    for _turn in range(11):
+        limiter.acquire("A")
+    assert clock.now - before == pytest.approx(1.1, abs=0.01)
 
 
 def test_rate_must_be_positive():
