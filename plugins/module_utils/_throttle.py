@@ -31,7 +31,7 @@ DECREASE_GAP = 1.0
 CLOCK_SLACK = 1.0
 _MAX_STARTS = 1000
 # A process that woke late for its turn marks the state; for this long afterwards every caller uses the wider margin.
-LATE_MEMORY = 30.0
+LATE_MEMORY = 10.0
 
 
 def new_state() -> dict:
