@@ -49,7 +49,10 @@ MATRIX = {
         "3.12",
         [],
         [],
-        {"": ["ssl_certificate_info", "lookup_ssl_certificate", "eda_certificate_expiry"], "reliability": ["reliability", "target_pythons", "sts_roles"]},
+        {
+            "": ["ssl_certificate_info", "lookup_ssl_certificate", "eda_certificate_expiry", "deployments"],
+            "reliability": ["reliability", "target_pythons", "sts_roles"],
+        },
     ),
     "2.16": ("3.11", ["--python", "3.11"], ["--python", "3.11"], {"": MODULE_AND_LOOKUP}),
     "2.17": ("3.11", None, None, {"": ["lookup_ssl_certificate"]}),

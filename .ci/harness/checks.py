@@ -37,7 +37,7 @@ DEMO_EXPECTED = (
 )
 BENCHMARK_SCENARIOS = {
     "startup", "module_10", "sdk_10", "loop_10", "batch_10", "listing", "lookup", "cpu", "fleet_10", "cost_10",
-    "two_nodes_5", "two_clients_10", "role_10", "pods_keys_5", "pods_identity_5",
+    "two_nodes_5", "two_clients_10", "role_10", "pods_keys_5", "pods_identity_5", "deployments_30",
 }  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from ansible_collections.cloudcert.tencent.plugins.module_utils._certificate import within_days
+from ansible_collections.cloudcert.tencent.plugins.module_utils._deployments import DEFAULT_TIMEOUT, add_deployments
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ApiError, ConfigurationError
 from ansible_collections.cloudcert.tencent.plugins.module_utils._fetch import MATERIAL, NOT_FOUND, RECORD, Fetcher, MissingIds
 from ansible_collections.cloudcert.tencent.plugins.module_utils._ssl import DESCRIBE, LIST
@@ -40,14 +41,25 @@ class NotFoundError(ApiError):
     """Raised for ``on_missing: error``; lists every id that was not found."""
 
 
-_Request = namedtuple("Request", "certificate_ids search statuses certificate_type details include_certificate expiring_within_days on_missing")
+_Request = namedtuple(
+    "Request",
+    "certificate_ids search statuses certificate_type details include_certificate expiring_within_days on_missing "
+    "deployments deployments_fresh deployments_timeout",
+)
 
 
 class Request(_Request):
     """What one gathering asks for, in the module's option names (``certificate_ids`` None: a listing)."""
 
     __slots__ = ()
-    DEFAULTS = {"details": True, "include_certificate": False, "on_missing": "error"}
+    DEFAULTS = {
+        "details": True,
+        "include_certificate": False,
+        "on_missing": "error",
+        "deployments": "none",
+        "deployments_fresh": False,
+        "deployments_timeout": DEFAULT_TIMEOUT,
+    }
 
     @classmethod
     def of(cls, params: dict) -> Request:
@@ -135,4 +147,6 @@ def gather(client, request: Request, *, warn=None) -> dict:
                 missing.add(cert_id, gone.evidence)
     if ids is not None:
         handle_missing(missing, request.on_missing, warn=warn, action=DESCRIBE if request.details else LIST)
+    # Where the certificates are deployed: one scan for all of them, after the filter (fewer ids to scan).
+    add_deployments(client, records, mode=request.deployments or "none", fresh=bool(request.deployments_fresh), timeout=request.deployments_timeout)
     return {"certificates": records, "missing": list(missing) if ids is not None else []}

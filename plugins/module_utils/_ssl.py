@@ -28,10 +28,18 @@ DESCRIBE = "DescribeCertificate"
 LIST = "DescribeCertificates"
 DETAIL = "DescribeCertificateDetail"
 
+# Where certificates are deployed: an asynchronous scan (a task per certificate), its counts, its instances.
+BIND_CREATE = "CreateCertificateBindResourceSyncTask"
+BIND_RESULT = "DescribeCertificateBindResourceTaskResult"
+BIND_DETAIL = "DescribeCertificateBindResourceTaskDetail"
+
 ACTIONS = {
     DESCRIBE: Action(permission="ssl:DescribeCertificate", paged=False, secret_bearing=False),
     LIST: Action(permission="ssl:DescribeCertificates", paged=True, secret_bearing=False),
     DETAIL: Action(permission="ssl:DescribeCertificateDetail", paged=False, secret_bearing=True),
+    BIND_CREATE: Action(permission="ssl:CreateCertificateBindResourceSyncTask", paged=False, secret_bearing=False),
+    BIND_RESULT: Action(permission="ssl:DescribeCertificateBindResourceTaskResult", paged=False, secret_bearing=False),
+    BIND_DETAIL: Action(permission="ssl:DescribeCertificateBindResourceTaskDetail", paged=True, secret_bearing=False),
 }
 
 # Private keys (DescribeCertificateDetail) are dropped on arrival, before errors, normalising, caches or warnings see them.

@@ -79,6 +79,44 @@ options:
       - A certificate the detail request does not find is treated as missing (see O(on_missing)).
     type: bool
     default: false
+  deployments:
+    description:
+      - Where each certificate is still deployed (CLB listeners and rules, CDN domains, WAF, TKE secrets, API gateways,
+        COS, TEO, and the other products the API scans), for renewal and clean-up gates.
+      - V(none) makes no extra call. V(summary) adds RV(certificates[].in_use) and RV(certificates[].deployments) from
+        the API's asynchronous scan (C(CreateCertificateBindResourceSyncTask), then
+        C(DescribeCertificateBindResourceTaskResult) until done). V(full) also adds RV(certificates[].in_use_by) from
+        C(DescribeCertificateBindResourceTaskDetail), asked only for certificates in use and only for the types and
+        regions whose count is not zero.
+      - Works the same for certificate ids and for listings, for the certificates O(expiring_within_days) keeps. One
+        C(Create) and one polled C(Result) call serve 100 certificates; all scans of a run are polled together, with
+        backoff from 1 s to 5 s.
+      - Never fails open. RV(certificates[].in_use) is V(false) only when the scan is complete (done, no region error,
+        within O(deployments_timeout)). An incomplete scan fails the task with C(DeploymentsIncomplete) (or the API's
+        own code for a failed scan) naming what is missing, unless what it found already makes the certificate in use;
+        then RV(certificates[].deployments.complete) is V(false) and the counts are a lower bound.
+      - The scan changes no resource, so the task reports C(changed=false), and check mode makes the same calls. It
+        needs the CAM permissions C(ssl:CreateCertificateBindResourceSyncTask) (not in the read-only preset
+        C(QcloudSSLReadOnlyAccess)), C(ssl:DescribeCertificateBindResourceTaskResult) and, for V(full),
+        C(ssl:DescribeCertificateBindResourceTaskDetail); a denial names the permission.
+      - A limit of the API itself, not of this module, is that a CLB listener that holds the certificate only as an SNI
+        extension certificate is not reported.
+    type: str
+    choices: [none, summary, full]
+    default: none
+  deployments_fresh:
+    description:
+      - V(false) lets the API answer from a scan up to 30 minutes old (C(IsCache=1)); RV(certificates[].deployments.checked_at)
+        says when it ran. V(true) asks for a new scan (C(IsCache=0)), for example right after moving resources to a renewed
+        certificate.
+    type: bool
+    default: false
+  deployments_timeout:
+    description:
+      - Seconds to wait for the scans of one module run, all certificates together. A fresh scan of a large account can
+        take minutes.
+    type: int
+    default: 180
 extends_documentation_fragment:
   - cloudcert.tencent._connection
   - cloudcert.tencent._attributes
@@ -374,6 +412,111 @@ certificates:
           type: str
           returned: success
           sample: "5e:c1:7a:0d:8b:36:2f:94:ee:51:c9:03:7a:b2:68:de:14:f0:55:3c:a9:87:21:6b:d0:3e:bf:42:98:11:7c:05"
+    in_use:
+      description:
+        - Whether the certificate is deployed anywhere the API scans. V(false) only from a complete scan.
+      type: bool
+      returned: when O(deployments) is not V(none)
+      sample: true
+    deployments:
+      description: The scan behind RV(certificates[].in_use).
+      type: dict
+      returned: when O(deployments) is not V(none)
+      contains:
+        complete:
+          description:
+            - Whether the scan finished with no region error. V(false) with RV(certificates[].in_use=true) means "in use,
+              at least where counted".
+          type: bool
+          returned: success
+          sample: true
+        checked_at:
+          description: When the API ran the scan (its C(CacheTime), Beijing time converted to UTC, ISO 8601).
+          type: str
+          returned: success
+          sample: "2026-12-07T08:14:03Z"
+        task_id:
+          description: The API's scan task.
+          type: str
+          returned: success
+          sample: "51403728"
+        counts:
+          description: Bound instances per resource type (lower case), summed over regions; types the API scanned and found none in are V(0).
+          type: dict
+          returned: success
+          sample: {"clb": 2, "cdn": 1, "waf": 0, "tke": 1}
+        failed:
+          description: Parts of the scan that failed (a region that answered with an error, a scan that failed or did not finish).
+          type: list
+          elements: dict
+          returned: success
+          sample: [{"resource_type": "clb", "region": "ap-seoul", "error": "InternalError"}]
+    in_use_by:
+      description:
+        - One entry per place that holds this certificate id (a CLB listener or rule, a CDN domain, a TKE secret, ...).
+          Places that hold another certificate (the other rules of a listener) are left out. A key the product does not
+          have is null.
+      type: list
+      elements: dict
+      returned: when O(deployments=full)
+      sample:
+        - {"resource_type": "clb", "region": "ap-guangzhou", "resource_id": "lb-8fk2ls0e", "resource_name": "web-prod",
+           "domain": "www.example.com", "listener_id": "lbl-3lqx9c2a", "location_id": "loc-6o1t0q8m", "namespace": null,
+           "secret_name": null, "status": null}
+        - {"resource_type": "cdn", "region": null, "resource_id": "static.example.com", "resource_name": null,
+           "domain": "static.example.com", "listener_id": null, "location_id": null, "namespace": null, "secret_name": null,
+           "status": "online"}
+      contains:
+        resource_type:
+          description: The product, lower case (C(clb), C(cdn), C(waf), C(tke), C(apigateway), C(teo), C(cos), ...).
+          type: str
+          returned: success
+          sample: clb
+        region:
+          description: The region, null for global products (CDN, Live, VOD, TEO, Anti-DDoS).
+          type: str
+          returned: success
+          sample: ap-guangzhou
+        resource_id:
+          description: The instance (C(LoadBalancerId), C(ClusterId), C(ServiceId), C(ZoneId), C(Bucket), ...) or the domain for domain products.
+          type: str
+          returned: success
+          sample: lb-8fk2ls0e
+        resource_name:
+          description: The instance's name, where the product has one.
+          type: str
+          returned: success
+          sample: web-prod
+        domain:
+          description: The domain served with the certificate, where the product names one.
+          type: str
+          returned: success
+          sample: www.example.com
+        listener_id:
+          description: The CLB or GAAP listener.
+          type: str
+          returned: success
+          sample: lbl-3lqx9c2a
+        location_id:
+          description: The CLB rule (a domain and URL of an HTTPS listener).
+          type: str
+          returned: success
+          sample: loc-6o1t0q8m
+        namespace:
+          description: The TKE namespace.
+          type: str
+          returned: success
+          sample: default
+        secret_name:
+          description: The TKE secret.
+          type: str
+          returned: success
+          sample: web-tls
+        status:
+          description: The product's status of the binding or domain, as the API words it.
+          type: str
+          returned: success
+          sample: online
 missing:
   description: Ids the API reported as not found (with O(on_missing=warn) or O(on_missing=skip)); empty when none.
   returned: always
@@ -406,6 +549,9 @@ attempts:
   sample: 6
 """
 
+from ansible_collections.cloudcert.tencent.plugins.module_utils._deployments import DEFAULT_TIMEOUT as DEFAULT_DEPLOYMENTS_TIMEOUT
+from ansible_collections.cloudcert.tencent.plugins.module_utils._deployments import MODES as DEPLOYMENT_MODES
+from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ConfigurationError
 from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import (
     ON_MISSING,
     SELECTION_MUTUALLY_EXCLUSIVE,
@@ -424,12 +570,17 @@ def main() -> None:
             "expiring_within_days": {"type": "int"},
             "on_missing": {"type": "str", "default": "error", "choices": list(ON_MISSING)},
             "include_certificate": {"type": "bool", "default": False},
+            "deployments": {"type": "str", "default": "none", "choices": list(DEPLOYMENT_MODES)},
+            "deployments_fresh": {"type": "bool", "default": False},
+            "deployments_timeout": {"type": "int", "default": DEFAULT_DEPLOYMENTS_TIMEOUT},
         }
     )
     module = CloudcertModule(argument_spec=argument_spec, mutually_exclusive=SELECTION_MUTUALLY_EXCLUSIVE, supports_check_mode=True)
     params = module.params
 
     def body() -> dict:
+        if params["deployments_timeout"] <= 0:
+            raise ConfigurationError("deployments_timeout: must be a number of seconds greater than 0, got %d" % params["deployments_timeout"])
         return gather(module.client(), Request.of(params), warn=module.warn)
 
     module.run(body)

@@ -302,6 +302,21 @@ def scenario_pods(bench: Bench, hosts: int, identity: bool) -> dict:
     return {"seconds": result["tasks"]["Describe this pod's certificate"], "hosts": hosts, **_api(result)}
 
 
+def scenario_deployments(bench: Bench, n: int, in_use: int, scan_seconds: float) -> dict:
+    """N certificates, IN_USE of them deployed (a CDN domain each), deployments: full; a fresh scan, then a cached one."""
+    ids = generated_ids(n)
+    bench.emulator.control("bindings", {"bind_generated": ids[:in_use], "delay": scan_seconds})
+    out = {"in_use": in_use, "scan_seconds": scan_seconds}
+    for label, fresh in (("cold", True), ("warm", False)):
+        result = bench.playbook("deployments.yml", {"bench_ids": ids, "bench_fresh": fresh})
+        out[label + "_seconds"] = result["tasks"]["Scan where the certificates are deployed"]
+        for action, short in (("CreateCertificateBindResourceSyncTask", "create"), ("DescribeCertificateBindResourceTaskResult", "result"),
+                              ("DescribeCertificateBindResourceTaskDetail", "detail"), ("DescribeCertificates", "list")):  # fmt: skip
+            out["%s_%s" % (label, short)] = result["by_action"].get(action, 0)
+        out[label + "_throttled"] = result["throttled"]
+    return out
+
+
 def scenario_loop(bench: Bench, n: int) -> dict:
     result = bench.playbook("loop.yml", {"bench_ids": generated_ids(n)})
     return {"seconds": result["tasks"][LOOP_TASK], **_api(result)}
@@ -512,6 +527,15 @@ def table(results: dict, settings: dict) -> list:
             plain = results.get(base)
             note = "AssumeRole: %d; %+.2fs vs without role" % (s["by_action"].get("AssumeRole", 0), s["seconds"] - plain["seconds"]) if plain else ""
             rows.append((label, n, s["seconds"], n / 10.0, s["api_calls"], s["throttled"], s["max_per_1s"], note))
+    n, used, _scan = settings["deployment_sizes"]
+    s = results.get("deployments_%d" % n)
+    if s:
+        for label in ("cold", "warm"):
+            note = "%d in use; Create %d, Result %d, Detail %d, list %d" % (
+                used, s[label + "_create"], s[label + "_result"], s[label + "_detail"], s[label + "_list"])  # fmt: skip
+            calls = s[label + "_create"] + s[label + "_result"] + s[label + "_detail"] + s[label + "_list"]
+            rows.append(("deployments: full, %s scan (emulator scan %.0fs)" % (label, s["scan_seconds"]), n, s[label + "_seconds"], None, calls,
+                         s[label + "_throttled"], None, note))  # fmt: skip
     hosts = settings["pod_hosts"]
     for key, label in (("pods_keys_%d" % hosts, "module per pod, API key"), ("pods_identity_%d" % hosts, "module per pod, TKE pod identity")):
         s = results.get(key)
@@ -565,7 +589,7 @@ def parse_args(argv):
     parser.add_argument("--latency", type=float, help="emulator latency in seconds (default 0.25, --quick 0)")
     parser.add_argument("--rate-limit", type=int, default=10, help="emulator requests/s limit (default 10)")
     parser.add_argument("--sizes", help="comma-separated N for the module and SDK (default 20,60,200)")
-    parser.add_argument("--only", help="comma-separated scenario families: module,loop,sdk,batch,listing,lookup,sts,startup,cpu,fleet")
+    parser.add_argument("--only", help="comma-separated scenario families: module,loop,sdk,batch,listing,lookup,sts,deployments,startup,cpu,fleet")
     parser.add_argument("--fleet-sizes", help="comma-separated host counts of the one-node fleet (default 100,300; --quick 10; 0 = none)")
     parser.add_argument("--two-nodes", type=int, help="hosts per node of the two-node fleet (default 100, 0 = off; --quick 5)")
     parser.add_argument("--two-clients", type=int, help="describes per process of the two-client (no Ansible) fleet (default 200, 0 = off; --quick 10)")
@@ -584,9 +608,11 @@ def parse_args(argv):
         "listing": 100 if quick else 1000,
         "lookup_hosts": 5 if quick else 20,
         "role_size": 10 if quick else 60,
+        # certificates, how many are deployed, seconds the emulator's scan takes (the real API: 25 s cached to minutes)
+        "deployment_sizes": (30, 4, 0.5) if quick else (300, 40, 5.0),
         "pod_hosts": 5 if quick else 20,
         "cpu_calls": 30 if quick else 300,
-        "families": set((args.only or "module,loop,sdk,batch,listing,lookup,sts,startup,cpu,fleet").split(",")),
+        "families": set((args.only or "module,loop,sdk,batch,listing,lookup,sts,deployments,startup,cpu,fleet").split(",")),
         "fleet_sizes": [int(v) for v in args.fleet_sizes.split(",") if v.strip() and int(v) > 0]
         if args.fleet_sizes is not None
         else ([10] if quick else [100, 300]),
@@ -620,6 +646,9 @@ def plan(settings: dict) -> list:
         steps.append(("listing", lambda b: scenario_listing(b, settings["listing"])))
     if "lookup" in fam:
         steps.append(("lookup", lambda b: scenario_lookup(b, settings["lookup_hosts"])))
+    if "deployments" in fam:
+        n, used, scan = settings["deployment_sizes"]
+        steps.append(("deployments_%d" % n, lambda b: scenario_deployments(b, n, used, scan)))
     if "sts" in fam:
         n = settings["role_size"]
         steps.append(("role_%d" % n, lambda b: scenario_role(b, n)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from . import signature, sts
+from . import bindings, signature, sts
 from .actions import ACTIONS, HANDLERS, certificate_ids_of
 from .faults import apply_fault
 from .responses import ApiError, Reply, error_reply, new_request_id, success_reply
@@ -37,8 +37,8 @@ def _check_protocol(request: ApiRequest) -> str:
     if content_type != "application/json":
         raise ApiError("UnsupportedProtocol", "Content-Type must be exactly application/json (got %r)." % content_type)
     action = request.headers.get("X-TC-Action")
-    if action not in ACTIONS and action not in sts.ACTIONS:
-        served = ", ".join(ACTIONS + sts.ACTIONS)
+    if action not in ACTIONS and action not in sts.ACTIONS and action not in bindings.ACTIONS:
+        served = ", ".join(ACTIONS + bindings.ACTIONS + sts.ACTIONS)
         raise ApiError("InvalidAction", "The action %r is not supported; this emulator serves %s." % (action, served))
     service, expected = (sts.SERVICE, sts.VERSION) if action in sts.ACTIONS else (SERVICE, API_VERSION)
     version = request.headers.get("X-TC-Version")
@@ -116,6 +116,11 @@ def _authenticate(emu, request: ApiRequest, action: str, timestamp: int) -> None
     if not signature.signature_matches(expected, auth.signature):
         raise ApiError("AuthFailure.SignatureFailure", "The provided credentials could not be validated. Please check your signature is correct.")
     _check_token(entry, request.headers.get("X-TC-Token"))
+    if entry.readonly and not action.startswith("Describe"):
+        raise ApiError(
+            "AuthFailure.UnauthorizedOperation",
+            "You are not authorized to perform operation (%s:%s): this key's policy allows %s:Describe* only." % (service, action, service),
+        )
     if entry.denied:
         raise ApiError(
             "AuthFailure.UnauthorizedOperation",
@@ -175,6 +180,8 @@ def _process(emu, request: ApiRequest, request_id: str) -> Reply:
     def answer() -> dict:
         if action in sts.ACTIONS:
             return sts.HANDLERS[action](emu, request, params)
+        if action in bindings.ACTIONS:
+            return bindings.HANDLERS[action](emu, params)
         return HANDLERS[action](params, emu.certificate_store)
 
     fault = emu.faults.take(action, certificate_ids_of(params))

@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-metadata-role", action="store_true", help="the metadata endpoint reports no role (404)")
     parser.add_argument("--metadata-ttl", type=float, default=7200, help="lifetime of metadata temporary keys in seconds")
     parser.add_argument("--metadata-garbage", action="store_true", help="the metadata credentials endpoint answers non-JSON")
+    parser.add_argument("--scan-delay", type=float, default=1.0, help="seconds a deployment scan (bind-resource task) takes (default 1)")
+    parser.add_argument("--bind-generated", type=int, default=0, help="bind the first N generated certificates to a CDN domain each")
     parser.add_argument("--sts-ttl", type=float, default=None, help="cap the lifetime of keys STS issues, in seconds (refresh tests)")
     parser.add_argument(
         "--exit-with-parent", action="store_true", help="stop when the process that started the emulator exits (no orphan outlives a test script)"
@@ -107,6 +109,7 @@ def build_emulator(args: argparse.Namespace) -> Emulator:
     )
     for kind, count, action in args.fault:
         emulator.add_fault(kind, count=count, action=action)
+    emulator.configure_bindings(delay=args.scan_delay, bind_generated=["G%07d" % n for n in range(1, args.bind_generated + 1)])
     if args.material_dir:
         write_material(args.material_dir, emulator.certificates)
     return emulator

@@ -9,6 +9,7 @@ import ssl
 import threading
 
 from . import sts
+from .bindings import BindingStore
 from .faults import Fault, FaultQueue
 from .fixtures import beijing_time, build_certificates, load_fixture_file, not_after, null_record
 from .keys import KeyStore
@@ -74,6 +75,8 @@ class Emulator:
         self.sts_tokens = {sts.WEB_IDENTITY_TOKEN}
         self.sts_ttl = sts_ttl
         self.sts_sessions: list[dict] = []
+        # Where certificates are deployed, and the bind-resource scan tasks (bindings.py).
+        self.binding_store = BindingStore()
         self.faults = FaultQueue()
         self.log = RequestLog(log_path)
         self._server: EmulatorHTTPServer | None = None
@@ -208,6 +211,25 @@ class Emulator:
     def sts_calls(self, action: str | None = None) -> list[dict]:
         """What STS issued (action, role, session name, base key id or provider, region, ...), oldest first."""
         return [dict(session) for session in self.sts_sessions if action is None or session["action"] == action]
+
+    def configure_bindings(self, advance=None, delay=None, empty_first=None, region_errors=None, failing=None, detail_error=None, bind_generated=None):
+        """Turn the bind-resource scan's knobs (see bindings.py); ``advance`` moves its clock forward by seconds."""
+        store = self.binding_store
+        with store.lock:
+            if advance is not None:
+                store.offset += float(advance)
+            if delay is not None:
+                store.delay = float(delay)
+            if empty_first is not None:
+                store.empty_first = bool(empty_first)
+            if region_errors is not None:
+                store.region_errors = {(str(t), r) for t, r in region_errors}
+            if failing is not None:
+                store.failing = set(failing)
+            if detail_error is not None:
+                store.detail_error = bool(detail_error)
+            if bind_generated is not None:
+                store.bind_generated(bind_generated)
 
     def reset(self) -> None:
         """Clear faults, the in-memory log, the rate-limit windows and the record of STS sessions."""

@@ -13,13 +13,17 @@ DEMO_SECRET_KEY = "cloudcert-demo-secret-key-00000001"
 DENIED_SECRET_ID = "AKIDcloudcertDenied0000000000000001"
 DENIED_SECRET_KEY = "cloudcert-denied-secret-key-0000001"
 
+# A key whose CAM policy is the read-only preset (QcloudSSLReadOnlyAccess: ssl:Describe* only).
+READONLY_SECRET_ID = "AKIDcloudcertReadOnly0000000000001"
+READONLY_SECRET_KEY = "cloudcert-readonly-secret-key-00001"
+
 TEMP_SECRET_ID = "AKIDcloudcertTemp00000000000000001"
 TEMP_SECRET_KEY = "cloudcert-temp-secret-key-0000001"
 TEMP_TOKEN = "cloudcert-temp-token-000000000001"
 
 # secret: the SecretKey; token: None for permanent keys; expires: epoch seconds or None;
-# denied: signature accepted but CAM denies every action.
-KeyEntry = namedtuple("KeyEntry", "secret token expires denied")
+# denied: signature accepted but CAM denies every action; readonly: CAM allows Describe* actions only.
+KeyEntry = namedtuple("KeyEntry", "secret token expires denied readonly", defaults=(False,))
 
 
 class KeyStore:
@@ -30,6 +34,8 @@ class KeyStore:
         self._keys: dict[str, KeyEntry] = {}
         self.add_key(DEMO_SECRET_ID, DEMO_SECRET_KEY)
         self.add_key(DENIED_SECRET_ID, DENIED_SECRET_KEY, denied=True)
+        with self._lock:
+            self._keys[READONLY_SECRET_ID] = KeyEntry(READONLY_SECRET_KEY, None, None, False, True)
         self.add_temp_key(TEMP_SECRET_ID, TEMP_SECRET_KEY, TEMP_TOKEN)
         for secret_id, secret in (keys or {}).items():
             self.add_key(secret_id, secret)

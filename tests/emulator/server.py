@@ -164,6 +164,11 @@ def control_reply(emu, method: str, name: str, document: object) -> Reply:
         if document.get("revoke"):
             emu.revoke_web_identity_token(str(document["revoke"]))
         return json_reply({"ok": True})
+    if method == "POST" and name == "bindings":
+        if not isinstance(document, dict):
+            raise ValueError("bindings takes a JSON object of knobs (see Emulator.configure_bindings)")
+        emu.configure_bindings(**document)
+        return json_reply({"ok": True})
     if method == "POST" and name == "config":
         if not isinstance(document, dict):
             raise ValueError("config must be a JSON object")
