@@ -18,7 +18,16 @@ from ansible_collections.cloudcert.tencent.extensions.eda.plugins.event_source i
 from ansible_collections.cloudcert.tencent.plugins.doc_fragments._connection import ModuleDocFragment
 from ansible_collections.cloudcert.tencent.plugins.module_utils._gather import selection_argument_spec
 from ansible_collections.cloudcert.tencent.plugins.module_utils._options import OPTION_NAMES, connection_argument_spec
-from ansible_collections.cloudcert.tencent.tests.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, DENIED_SECRET_ID, DENIED_SECRET_KEY, KEY_PASSWORD
+from ansible_collections.cloudcert.tencent.tests.emulator import (
+    DEMO_SECRET_ID,
+    DEMO_SECRET_KEY,
+    DENIED_SECRET_ID,
+    DENIED_SECRET_KEY,
+    KEY_PASSWORD,
+    ROLE_POD,
+    ROLE_READER,
+    WEB_IDENTITY_TOKEN,
+)
 
 KEYS = {"secret_id": DEMO_SECRET_ID, "secret_key": DEMO_SECRET_KEY}
 FIELDS = {"state", "previous_state", "certificate_id", "domain", "days_to_expiry", "not_after", "within_days", "certificate"}
@@ -220,6 +229,26 @@ def test_credentials_from_the_environment(emulator, monkeypatch):
     queue = ListQueue()
     asyncio.run(source.main(queue, {"once": True, "retries": 0}))
     assert len(queue.events) == 2
+
+
+def test_a_role_and_a_pod_identity(emulator, monkeypatch, tmp_path):
+    """The source takes the role and web identity options and variables like the module: one STS call per source."""
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", DEMO_SECRET_ID)
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", DEMO_SECRET_KEY)
+    queue = ListQueue()
+    asyncio.run(source.main(queue, {"endpoint": emulator.url, "sts_endpoint": emulator.url, "role_arn": ROLE_READER, "once": True}))
+    assert len(queue.events) == 2 and [call["action"] for call in emulator.sts_calls()] == ["AssumeRole"]
+    monkeypatch.delenv("TENCENTCLOUD_SECRET_ID")
+    monkeypatch.delenv("TENCENTCLOUD_SECRET_KEY")
+    token = tmp_path / "token"
+    token.write_text(WEB_IDENTITY_TOKEN)
+    for name, value in (("TKE_REGION", "ap-guangzhou"), ("TKE_PROVIDER_ID", "OIDC"), ("TKE_WEB_IDENTITY_TOKEN_FILE", str(token)), ("TKE_ROLE_ARN", ROLE_POD)):
+        monkeypatch.setenv(name, value)
+    queue = ListQueue()
+    asyncio.run(source.main(queue, {"endpoint": emulator.url, "sts_endpoint": emulator.url, "once": True}))
+    assert len(queue.events) == 2 and emulator.sts_calls()[-1]["action"] == "AssumeRoleWithWebIdentity"
+    with pytest.raises(source.SourceArgumentError, match="role_duration"):
+        asyncio.run(source.main(ListQueue(), {"endpoint": emulator.url, "role_arn": ROLE_READER, "role_duration": "x", "once": True}))
 
 
 # --- faults of the first poll ---------------------------------------------------------------------------
