@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 # shellcheck source=SCRIPTDIR/../setup_emulator/emulator.sh
 source ../setup_emulator/emulator.sh
 
-start_emulator --generate 120 --scan-delay 0.5
+start_emulator --generate 120 --scan-delay 0
 
 VARS="$EMULATOR_DIR/keys.json"
 (cd "$COLLECTION_ROOT" && "$EMULATOR_PYTHON" -c '

@@ -22,8 +22,9 @@ data["web_identity_token_fingerprint"] = sts.fingerprint(sts.WEB_IDENTITY_TOKEN)
 json.dump(data, sys.stdout)
 ') > "$VARS"
 
+# Every file the plays write goes under the emulator's directory, which the EXIT trap removes (work_dir).
 run_play() {
-  ansible-playbook -i inventory.ini -e "endpoint=$EMULATOR_URL" -e "metadata_url=$EMULATOR_METADATA_URL" -e "@$VARS" "$@"
+  ansible-playbook -i inventory.ini -e "endpoint=$EMULATOR_URL" -e "metadata_url=$EMULATOR_METADATA_URL" -e "work_dir=$EMULATOR_DIR" -e "@$VARS" "$@"
 }
 
 run_play play_roles.yml

@@ -20,7 +20,7 @@ CREATE, RESULT, DETAIL = "CreateCertificateBindResourceSyncTask", "DescribeCerti
 @pytest.fixture
 def emu():
     with Emulator(port=0, rate_limit=0, generate=250) as emulator:
-        emulator.configure_bindings(delay=0.3)
+        emulator.configure_bindings(delay=0.0)  # scans done at once; the tests that need a running scan set a delay
         yield emulator
 
 
@@ -138,8 +138,13 @@ def test_a_failed_scan_fails_with_the_apis_code(emu, make_client):
 
 def test_a_scan_that_does_not_finish_in_time(emu, make_client):
     emu.configure_bindings(delay=60)
-    with pytest.raises(DeploymentsIncompleteError, match="deployments_timeout=1"):
+    with pytest.raises(DeploymentsIncompleteError, match="deployments_timeout=1") as first:
         _run(make_client, emu, ["SoOn0002"], deployments="summary", deployments_timeout=1)
+    # A scan still running is the answer to the next Create too, even a fresh one: one running task per certificate.
+    with pytest.raises(DeploymentsIncompleteError) as again:
+        _run(make_client, emu, ["SoOn0002"], deployments="summary", deployments_fresh=True, deployments_timeout=1)
+    task = str(first.value).split("(task ")[1].split(")")[0]
+    assert "(task %s)" % task in str(again.value)
 
 
 def test_a_read_only_key_is_told_the_permission(emu, make_client):
