@@ -36,8 +36,8 @@ DEMO_EXPECTED = (
     ("no throttling", r"throttled: 0"),
 )
 BENCHMARK_SCENARIOS = {
-    "startup", "module_10", "sdk_10", "loop_10", "batch_10", "listing", "lookup", "cpu", "fleet_10", "cost_10",
-    "two_nodes_5", "two_clients_10", "role_10", "pods_keys_5", "pods_identity_5", "deployments_30",
+    "startup", "module_10", "sdk_10", "loop_10", "batch_10", "listing", "lookup", "cpu", "fleet_10", "cost_4",
+    "two_nodes_3", "two_clients_6", "role_10", "pods_keys_3", "pods_identity_3", "deployments_20",
 }  # fmt: skip
 
 

@@ -218,8 +218,8 @@ def keys(settings: dict) -> list:
     """(result key, description, callable(bench)) of the fleet scenarios these settings ask for."""
     forks = settings["fleet_forks"]
     steps = [("fleet_%d" % n, "%d hosts, forks %d, one node" % (n, forks), lambda b, n=n: scenario_fleet(b, n, forks)) for n in settings["fleet_sizes"]]
-    if settings["fleet_sizes"]:
-        n = settings["fleet_sizes"][0]
+    if settings.get("cost_hosts"):
+        n = settings["cost_hosts"]
         steps.append(("cost_%d" % n, "%d hosts, forks %d: the module alone vs ansible.builtin.ping" % (n, forks), lambda b, n=n: scenario_cost(b, n, forks)))
     if settings.get("two_nodes_hosts"):
         n = settings["two_nodes_hosts"]

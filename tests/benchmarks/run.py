@@ -591,8 +591,8 @@ def parse_args(argv):
     parser.add_argument("--sizes", help="comma-separated N for the module and SDK (default 20,60,200)")
     parser.add_argument("--only", help="comma-separated scenario families: module,loop,sdk,batch,listing,lookup,sts,deployments,startup,cpu,fleet")
     parser.add_argument("--fleet-sizes", help="comma-separated host counts of the one-node fleet (default 100,300; --quick 10; 0 = none)")
-    parser.add_argument("--two-nodes", type=int, help="hosts per node of the two-node fleet (default 100, 0 = off; --quick 5)")
-    parser.add_argument("--two-clients", type=int, help="describes per process of the two-client (no Ansible) fleet (default 200, 0 = off; --quick 10)")
+    parser.add_argument("--two-nodes", type=int, help="hosts per node of the two-node fleet (default 100, 0 = off; --quick 3)")
+    parser.add_argument("--two-clients", type=int, help="describes per process of the two-client (no Ansible) fleet (default 200, 0 = off; --quick 6)")
     parser.add_argument("--markdown", help="also write the tables as Markdown to this file")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs of every run)")
     args = parser.parse_args(argv)
@@ -609,16 +609,17 @@ def parse_args(argv):
         "lookup_hosts": 5 if quick else 20,
         "role_size": 10 if quick else 60,
         # certificates, how many are deployed, seconds the emulator's scan takes (the real API: 25 s cached to minutes)
-        "deployment_sizes": (30, 4, 0.5) if quick else (300, 40, 5.0),
-        "pod_hosts": 5 if quick else 20,
+        "deployment_sizes": (20, 3, 0.2) if quick else (300, 40, 5.0),
+        "pod_hosts": 3 if quick else 20,
+        "cost_hosts": 4 if quick else 100,
         "cpu_calls": 30 if quick else 300,
         "families": set((args.only or "module,loop,sdk,batch,listing,lookup,sts,deployments,startup,cpu,fleet").split(",")),
         "fleet_sizes": [int(v) for v in args.fleet_sizes.split(",") if v.strip() and int(v) > 0]
         if args.fleet_sizes is not None
         else ([10] if quick else [100, 300]),
         # --quick runs every scenario once, tiny, so that none of them can rot unnoticed.
-        "two_nodes_hosts": args.two_nodes if args.two_nodes is not None else (5 if quick else 100),
-        "two_clients": args.two_clients if args.two_clients is not None else (10 if quick else 200),
+        "two_nodes_hosts": args.two_nodes if args.two_nodes is not None else (3 if quick else 100),
+        "two_clients": args.two_clients if args.two_clients is not None else (6 if quick else 200),
         "fleet_forks": 10 if quick else 50,
     }
     settings["loop_sizes"] = [n for n in settings["loop_sizes"] if n in settings["sizes"]] or settings["loop_sizes"]
