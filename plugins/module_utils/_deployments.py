@@ -23,7 +23,7 @@ import time
 from ansible_collections.cloudcert.tencent.plugins.module_utils._certificate import iso_utc, parse_beijing_time
 from ansible_collections.cloudcert.tencent.plugins.module_utils._errors import ResponseError, TencentCloudError
 from ansible_collections.cloudcert.tencent.plugins.module_utils._fetch import map_concurrent, stops_everything, unique
-from ansible_collections.cloudcert.tencent.plugins.module_utils._places import PRODUCTS, page_totals, places_in
+from ansible_collections.cloudcert.tencent.plugins.module_utils._places import page_totals, places_in, region_errors
 from ansible_collections.cloudcert.tencent.plugins.module_utils._ssl import BIND_CREATE, BIND_DETAIL, BIND_RESULT
 
 MODES = ("none", "summary", "full")
@@ -146,22 +146,13 @@ class Scanner:
                 delay = min(delay * POLL_FACTOR, POLL_MAX)
                 continue  # the same page again
             found.extend(places_in(page, scan.cert_id))
-            scan.detail_failures.extend(_region_errors(page))
+            scan.detail_failures.extend(region_errors(page))
             offset += PAGE
             more = {key.lower() for (key, _region), (total, _seen) in page_totals(page).items() if total > offset}
             wanted = {key: regions for key, regions in wanted.items() if key in more}
             if offset >= PAGE * MAX_PAGES:
                 break
         scan.places = found
-
-
-def _region_errors(detail: dict) -> list:
-    failures = []
-    for key in PRODUCTS:
-        for block in detail.get(key) or []:
-            if isinstance(block, dict) and block.get("Error"):
-                failures.append({"resource_type": key.lower(), "region": block.get("Region"), "error": str(block["Error"])})
-    return failures
 
 
 def summarise(scan: _Scan, timeout: float) -> tuple[dict, dict]:
@@ -211,7 +202,8 @@ def add_deployments(client, records: list, *, mode: str, fresh: bool = False, ti
     if mode == "full":
         in_use = [cert_id for cert_id in ids if facts[cert_id][1]]
         scanner.map(lambda cert_id: scanner.places(scans[cert_id], facts[cert_id][1]), in_use)
-        facts = {cert_id: summarise(scan, timeout) for cert_id, scan in scans.items()}
+        for cert_id in in_use:  # the instance lists may have added failed regions
+            facts[cert_id] = summarise(scans[cert_id], timeout)
     _fail_if_unknown(scans, facts)
     for record in records:
         scan = scans.get(record.get("certificate_id"))

@@ -102,27 +102,25 @@ def _throttle_timeout(options: dict):
     return DEFAULT_THROTTLE_TIMEOUT if value is None else value
 
 
+def _client_options(options: dict, *, warn, note) -> dict:
+    """What every client of a run shares, SSL's and STS's: language, transport, retries and diagnostics."""
+    return {
+        "language": options.get("language") or "en-US",
+        "timeout": float(options["timeout"]),
+        "validate_certs": bool(options.get("validate_certs", True)),
+        "ca_path": options.get("ca_path"),
+        "retries": int(options["retries"]),
+        "throttle_timeout": float(_throttle_timeout(options)),
+        "warn": warn,
+        "note": note,
+    }
+
+
 def _sts_connector(options: dict, *, warn, note):
-    """connect_sts(credentials, region) for the credential chain: an STS client with this run's transport options."""
+    """connect_sts(credentials, region) for the credential chain: an STS client with this run's client options."""
     endpoint = options.get("sts_endpoint") or default_endpoint(options.get("endpoint") or DEFAULT_ENDPOINT)
-
-    def connect_sts(credentials, region: str) -> ApiClient:
-        return connect(
-            STS,
-            credentials=credentials,
-            endpoint=endpoint,
-            region=region,
-            language=options.get("language") or "en-US",
-            timeout=float(options["timeout"]),
-            validate_certs=bool(options.get("validate_certs", True)),
-            ca_path=options.get("ca_path"),
-            retries=int(options["retries"]),
-            throttle_timeout=float(_throttle_timeout(options)),
-            warn=warn,
-            note=note,
-        )
-
-    return connect_sts
+    shared = _client_options(options, warn=warn, note=note)
+    return lambda credentials, region: connect(STS, credentials=credentials, endpoint=endpoint, region=region, **shared)
 
 
 def build_client(options: dict, *, warn=None, note=None, option_source: str = "task options", env=None) -> ApiClient:
@@ -140,15 +138,8 @@ def build_client(options: dict, *, warn=None, note=None, option_source: str = "t
         credentials=credentials,
         endpoint=options.get("endpoint") or DEFAULT_ENDPOINT,
         region=options.get("region"),
-        language=options.get("language") or "en-US",
-        timeout=float(options["timeout"]),
-        validate_certs=bool(options.get("validate_certs", True)),
-        ca_path=options.get("ca_path"),
-        retries=int(options["retries"]),
         rate_limit=float(options["rate_limit"]),
-        throttle_timeout=float(_throttle_timeout(options)),
-        warn=warn,
-        note=note,
+        **_client_options(options, warn=warn, note=note),
     )
     if not options.get("validate_certs", True) and warn is not None:
         warn("validate_certs is false: the TLS certificate of %s is not verified; use this only for a local emulator or a trusted gateway" % client.host)

@@ -144,27 +144,38 @@ PRODUCTS = {
 }
 
 
+def _region_blocks(detail: dict):
+    """(product key, per-region block) of one Detail page, for every product this file knows."""
+    for key in PRODUCTS:
+        for block in detail.get(key) or []:
+            if isinstance(block, dict):
+                yield key, block
+
+
 def places_in(detail: dict, cert_id: str) -> list[dict]:
     """Every place of one Detail page that holds ``cert_id``, in the answer's order."""
     found = []
-    for key, instances_of in PRODUCTS.items():
-        for region_block in detail.get(key) or []:
-            if not isinstance(region_block, dict):
-                continue
-            region = region_block.get("Region")
-            for instance in region_block.get("InstanceList") or []:
-                if isinstance(instance, dict):
-                    found.extend(instances_of(cert_id, region, instance))
+    for key, block in _region_blocks(detail):
+        for instance in block.get("InstanceList") or []:
+            if isinstance(instance, dict):
+                found.extend(PRODUCTS[key](cert_id, block.get("Region"), instance))
     return found
 
 
 def page_totals(detail: dict) -> dict:
     """{(product key, region): (TotalCount, instances on this page)} of one Detail page, for paging."""
     totals = {}
-    for key in PRODUCTS:
-        for region_block in detail.get(key) or []:
-            if isinstance(region_block, dict):
-                instances = region_block.get("InstanceList") or []
-                total = region_block.get("TotalCount")
-                totals[(key, region_block.get("Region"))] = (total if isinstance(total, int) else len(instances), len(instances))
+    for key, block in _region_blocks(detail):
+        instances = block.get("InstanceList") or []
+        total = block.get("TotalCount")
+        totals[(key, block.get("Region"))] = (total if isinstance(total, int) else len(instances), len(instances))
     return totals
+
+
+def region_errors(detail: dict) -> list:
+    """The regions of one Detail page that answered with an error, as ``deployments.failed`` entries."""
+    return [
+        {"resource_type": key.lower(), "region": block.get("Region"), "error": str(block["Error"])}
+        for key, block in _region_blocks(detail)
+        if block.get("Error")
+    ]

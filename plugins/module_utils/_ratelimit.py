@@ -61,8 +61,6 @@ LATE_AFTER = 0.05
 # window widens for everyone sharing the state. Such a machine is slower than the API's floor anyway, so the wider
 # window costs no time; an idle machine keeps the narrow one.
 LOADED_MARGIN = 0.35
-
-
 # How long a caller waits for the state lock before pacing itself alone (the critical section is microseconds).
 LOCK_WAIT = 10.0
 # State files nobody wrote for this long hold nothing that still matters (starts expire within seconds,
